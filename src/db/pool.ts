@@ -1,0 +1,72 @@
+/**
+ * The connection pool: bounded, with statement and idle-in-transaction timeouts, and connections
+ * recycled after a bounded number of checkouts (each PostgreSQL backend caches the catalog of
+ * every schema it has touched and never evicts it).
+ */
+import { createPool, createDateTypeParser, type DatabasePool, type Interceptor } from 'slonik';
+import type { PoolSettings } from '../config.js';
+import { DatabaseUnavailableError } from '../errors.js';
+import { describeConnectionFailure } from './errors.js';
+
+export type { DatabasePool };
+
+export type PoolOptions = PoolSettings & {
+  url: string;
+  /** Extra interceptors, e.g. a statement counter in tests. */
+  interceptors?: Interceptor[];
+};
+
+/**
+ * Closes a connection on release once it has been checked out `maxUses` times. Slonik destroys a
+ * connection whose release hook throws, and the next checkout opens a fresh backend.
+ */
+export function connectionRecycler(maxUses: number): Interceptor {
+  const uses = new Map<string, number>();
+  return {
+    name: 'capliquify.connectionRecycler',
+    beforePoolConnectionRelease: (context) => {
+      const count = (uses.get(context.connectionId) ?? 0) + 1;
+      if (count >= maxUses) {
+        uses.delete(context.connectionId);
+        throw new Error('connection reached its maximum number of uses');
+      }
+      uses.set(context.connectionId, count);
+      return null;
+    },
+  };
+}
+
+const typeParsers = [
+  // Row counts and sums of integers: exact as numbers far beyond any count we keep.
+  { name: 'int8', parse: (value: string) => Number.parseInt(value, 10) },
+  // Calendar dates stay 'YYYY-MM-DD' strings, free of time zones.
+  createDateTypeParser(),
+  // numeric is left as a string: money is never a float.
+];
+
+export async function createDatabasePool(options: PoolOptions): Promise<DatabasePool> {
+  let pool: DatabasePool;
+  try {
+    pool = await createPool(options.url, {
+      maximumPoolSize: options.maxSize,
+      connectionTimeout: options.connectionTimeoutMs,
+      statementTimeout: options.statementTimeoutMs,
+      idleInTransactionSessionTimeout: options.idleInTransactionTimeoutMs,
+      idleTimeout: options.idleTimeoutMs,
+      maximumConnectionAge: options.maxAgeMs,
+      connectionRetryLimit: 1,
+      captureStackTrace: false,
+      typeParsers,
+      interceptors: [connectionRecycler(options.maxUses), ...(options.interceptors ?? [])],
+      // Requests only ever use LOCAL settings inside their own transaction, so a released
+      // connection carries no state and needs no DISCARD ALL round trip.
+      resetConnection: async () => {},
+    });
+  } catch (error) {
+    throw new DatabaseUnavailableError(describeConnectionFailure(error, options.url));
+  }
+  // Slonik also emits each query error on the pool; the caller still receives it as a rejection,
+  // so the event needs a listener only to keep an emitter without one from throwing.
+  pool.on('error', () => {});
+  return pool;
+}

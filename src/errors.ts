@@ -1,0 +1,51 @@
+/**
+ * Errors that are part of the product's contract. Each carries a literal code (the GraphQL
+ * `extensions.code` later, an exit status in the CLI). Anything else is an internal error.
+ */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'FORBIDDEN'
+  | 'UNAUTHENTICATED'
+  | 'QUOTA_EXCEEDED'
+  | 'RATE_LIMITED'
+  | 'TENANT_SUSPENDED'
+  | 'PAYMENT_REQUIRED'
+  | 'DATABASE_UNAVAILABLE'
+  | 'MIGRATION_FAILED';
+
+export abstract class AppError extends Error {
+  abstract readonly code: ErrorCode;
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadUserInputError extends AppError {
+  readonly code = 'BAD_USER_INPUT';
+}
+
+export class NotFoundError extends AppError {
+  readonly code = 'NOT_FOUND';
+}
+
+export class ConflictError extends AppError {
+  readonly code = 'CONFLICT';
+}
+
+/** The database cannot be reached or used; the message says what to do about it. */
+export class DatabaseUnavailableError extends AppError {
+  readonly code = 'DATABASE_UNAVAILABLE';
+}
+
+/** A migration file or run is not acceptable (edited after it was applied, missing down file, ...). */
+export class MigrationError extends AppError {
+  readonly code = 'MIGRATION_FAILED';
+}
+
+export const isAppError = (error: unknown): error is AppError => error instanceof AppError;

@@ -1,0 +1,270 @@
+/**
+ * The tenant lifecycle: create (row, role, schema and every tenant migration in one transaction),
+ * list, get, soft delete, restore and purge. Schema and role names are derived from the tenant id
+ * and reach SQL only through sql.identifier.
+ */
+import { randomUUID } from 'node:crypto';
+import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { recordAudit } from '../audit/audit-log.js';
+import { latestVersion, type MigrationSet } from '../db/migrations/files.js';
+import {
+  AppliedRow,
+  applyTenantFiles,
+  registerTenantFiles,
+  verifyAppliedFiles,
+} from '../db/migrations/runner.js';
+import { sql } from '../db/sql.js';
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
+import { schemaNameFor, type TenantRef } from './names.js';
+import { assertValidSlug } from './slug.js';
+import { isTier, TIER_LIMITS, TIERS, TRIAL_DAYS, type TenantStatus, type Tier } from './tiers.js';
+
+export type Tenant = TenantRef & {
+  slug: string;
+  name: string;
+  tier: Tier;
+  status: TenantStatus;
+  clerkOrganizationId: string | null;
+  trialEndsAt: Date | null;
+  createdAt: Date;
+  deletedAt: Date | null;
+};
+
+export type LifecycleContext = {
+  pool: DatabasePool;
+  migrations: MigrationSet;
+  /** Who acts, for the audit log: 'cli', 'system', 'user:<id>', ... */
+  actor: string;
+  retentionDays: number;
+  /** Tenant roles get LOGIN (no password) where Citus must connect as them; NOLOGIN otherwise. */
+  roleLogin: boolean;
+};
+
+export type CreateTenantInput = {
+  slug: string;
+  name: string;
+  tier?: string;
+  status?: TenantStatus;
+  clerkOrganizationId?: string | null;
+};
+
+const TenantRow = z.object({
+  id: z.string(),
+  slug: z.string(),
+  name: z.string(),
+  schema_name: z.string(),
+  subscription_tier: z.enum(TIERS),
+  subscription_status: z.enum(['trial', 'active', 'past_due', 'cancelled', 'suspended']),
+  clerk_organization_id: z.string().nullable(),
+  trial_ends_at: z.date().nullable(),
+  created_at: z.date(),
+  deleted_at: z.date().nullable(),
+});
+
+const tenantColumns = sql.fragment`
+  id, slug, name, schema_name, subscription_tier, subscription_status, clerk_organization_id,
+  trial_ends_at, created_at, deleted_at`;
+
+const toTenant = (row: z.infer<typeof TenantRow>): Tenant => ({
+  id: row.id,
+  slug: row.slug,
+  name: row.name,
+  schemaName: row.schema_name,
+  tier: row.subscription_tier,
+  status: row.subscription_status,
+  clerkOrganizationId: row.clerk_organization_id,
+  trialEndsAt: row.trial_ends_at,
+  createdAt: row.created_at,
+  deletedAt: row.deleted_at,
+});
+
+function validName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 255) {
+    throw new BadUserInputError('Invalid name: it must be 1 to 255 characters.', { field: 'name' });
+  }
+  return trimmed;
+}
+
+function validTier(tier: string | undefined): Tier {
+  if (tier === undefined) return 'starter';
+  if (!isTier(tier)) {
+    throw new BadUserInputError(`Invalid tier "${tier}": it must be one of ${TIERS.join(', ')}.`, {
+      field: 'tier',
+    });
+  }
+  return tier;
+}
+
+export async function createTenant(ctx: LifecycleContext, input: CreateTenantInput): Promise<Tenant> {
+  const slug = assertValidSlug(input.slug);
+  const name = validName(input.name);
+  const tier = validTier(input.tier);
+  const status = input.status ?? 'trial';
+  const limits = TIER_LIMITS[tier];
+  const id = randomUUID();
+  const schemaName = schemaNameFor(id);
+  const files = ctx.migrations.tenant;
+  const ident = sql.identifier([schemaName]);
+
+  return ctx.pool.transaction(async (tx) => {
+    // An edited tenant migration must not reach new tenants either.
+    const registry = await tx.any(sql.type(AppliedRow)`
+      /* tenantMigrationRegistry */ SELECT version, name, checksum FROM public.tenant_migrations ORDER BY version`);
+    verifyAppliedFiles(files, registry, `${ctx.migrations.dir}/tenant`);
+
+    let row: z.infer<typeof TenantRow>;
+    try {
+      row = await tx.one(sql.type(TenantRow)`
+        /* insertTenant */
+        INSERT INTO public.tenants (id, slug, name, schema_name, subscription_tier, subscription_status,
+          clerk_organization_id, trial_ends_at, max_users, max_entities, max_storage_mb)
+        VALUES (${id}, ${slug}, ${name}, ${schemaName}, ${tier}, ${status}, ${input.clerkOrganizationId ?? null},
+          ${status === 'trial' ? sql.fragment`now() + make_interval(days => ${TRIAL_DAYS})` : null},
+          ${limits.maxUsers}, ${limits.maxEntities}, ${limits.maxStorageMb})
+        RETURNING ${tenantColumns}`);
+    } catch (error) {
+      if (error instanceof UniqueIntegrityConstraintViolationError) {
+        if (error.constraint === 'tenants_slug_key') {
+          throw new ConflictError(`A tenant with slug "${slug}" already exists.`, { field: 'slug' });
+        }
+        if (error.constraint === 'tenants_clerk_organization_id_key') {
+          throw new ConflictError('A tenant already exists for this Clerk organisation.', {
+            field: 'clerkOrganizationId',
+          });
+        }
+      }
+      throw error;
+    }
+
+    await tx.query(ctx.roleLogin
+      ? sql.unsafe`CREATE ROLE ${ident} LOGIN NOINHERIT`
+      : sql.unsafe`CREATE ROLE ${ident} NOLOGIN NOINHERIT`);
+    // The login role switches to the tenant role (SET ROLE) for each tenant request.
+    await tx.query(sql.unsafe`GRANT ${ident} TO CURRENT_USER`);
+    await tx.query(sql.unsafe`CREATE SCHEMA ${ident}`);
+    await tx.query(sql.unsafe`GRANT USAGE ON SCHEMA ${ident} TO ${ident}`);
+
+    const tenant = { id, schemaName };
+    const version = await applyTenantFiles(tx, tenant, files, 0);
+    await registerTenantFiles(tx, files);
+    await tx.query(sql.unsafe`
+      /* insertTenantMigrationState */
+      INSERT INTO public.tenant_migration_state (tenant_id, version) VALUES (${id}, ${version})`);
+    await tx.query(sql.unsafe`
+      /* insertDefaultCompany */
+      INSERT INTO ${sql.identifier([schemaName, 'companies'])} (name) VALUES (${name})`);
+    await recordAudit(tx, {
+      action: 'tenant.created',
+      actor: ctx.actor,
+      tenantId: id,
+      resourceType: 'tenant',
+      resourceId: id,
+      changes: { slug, name, tier, status, schemaVersion: latestVersion(files) },
+    });
+    return toTenant(row);
+  }, 0);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Finds a tenant by slug or id, deleted ones included. */
+export async function getTenant(pool: DatabasePool, slugOrId: string): Promise<Tenant> {
+  const row = await pool.maybeOne(sql.type(TenantRow)`
+    /* getTenant */
+    SELECT ${tenantColumns} FROM public.tenants
+    WHERE ${UUID.test(slugOrId) ? sql.fragment`id = ${slugOrId}` : sql.fragment`slug = ${slugOrId}`}`);
+  if (!row) throw new NotFoundError(`No tenant "${slugOrId}".`, { slug: slugOrId });
+  return toTenant(row);
+}
+
+export type TenantListing = Tenant & { schemaVersion: number | null; migrationError: string | null };
+
+export async function listTenants(
+  pool: DatabasePool,
+  options: { includeDeleted?: boolean } = {},
+): Promise<TenantListing[]> {
+  const rows = await pool.any(sql.type(
+    TenantRow.extend({ schema_version: z.number().nullable(), last_error: z.string().nullable() }),
+  )`
+    /* listTenants */
+    SELECT ${tenantColumns}, s.version AS schema_version, s.last_error
+    FROM public.tenants t LEFT JOIN public.tenant_migration_state s ON s.tenant_id = t.id
+    ${options.includeDeleted ? sql.fragment`` : sql.fragment`WHERE t.deleted_at IS NULL`}
+    ORDER BY t.slug`);
+  return rows.map((row) => ({
+    ...toTenant(row),
+    schemaVersion: row.schema_version,
+    migrationError: row.last_error,
+  }));
+}
+
+export async function deleteTenant(ctx: LifecycleContext, slugOrId: string): Promise<Tenant> {
+  const tenant = await getTenant(ctx.pool, slugOrId);
+  if (tenant.deletedAt) {
+    throw new ConflictError(`Tenant "${tenant.slug}" was already deleted on ${tenant.deletedAt.toISOString()}.`);
+  }
+  return ctx.pool.transaction(async (tx) => {
+    const row = await tx.one(sql.type(TenantRow)`
+      /* softDeleteTenant */
+      UPDATE public.tenants SET deleted_at = now() WHERE id = ${tenant.id} AND deleted_at IS NULL
+      RETURNING ${tenantColumns}`);
+    await recordAudit(tx, {
+      action: 'tenant.deleted', actor: ctx.actor, tenantId: tenant.id, resourceType: 'tenant',
+      resourceId: tenant.id, severity: 'warning',
+    });
+    return toTenant(row);
+  });
+}
+
+export async function restoreTenant(ctx: LifecycleContext, slugOrId: string): Promise<Tenant> {
+  const tenant = await getTenant(ctx.pool, slugOrId);
+  if (!tenant.deletedAt) throw new ConflictError(`Tenant "${tenant.slug}" is not deleted.`);
+  return ctx.pool.transaction(async (tx) => {
+    const row = await tx.one(sql.type(TenantRow)`
+      /* restoreTenant */
+      UPDATE public.tenants SET deleted_at = NULL WHERE id = ${tenant.id}
+      RETURNING ${tenantColumns}`);
+    await recordAudit(tx, {
+      action: 'tenant.restored', actor: ctx.actor, tenantId: tenant.id, resourceType: 'tenant',
+      resourceId: tenant.id,
+    });
+    return toTenant(row);
+  });
+}
+
+/** Drops a soft-deleted tenant's schema and role and removes its row, after the retention period. */
+export async function purgeTenant(
+  ctx: LifecycleContext,
+  slugOrId: string,
+  options: { force?: boolean } = {},
+): Promise<Tenant> {
+  const tenant = await getTenant(ctx.pool, slugOrId);
+  if (!tenant.deletedAt) {
+    throw new ConflictError(`Tenant "${tenant.slug}" is not deleted: delete it first, then purge it.`);
+  }
+  const purgeableFrom = new Date(tenant.deletedAt.getTime() + ctx.retentionDays * 86_400_000);
+  if (!options.force && purgeableFrom.getTime() > Date.now()) {
+    throw new ConflictError(
+      `Tenant "${tenant.slug}" is retained until ${purgeableFrom.toISOString()} (${ctx.retentionDays} days after deletion): purge it then, or force it.`,
+    );
+  }
+  const ident = sql.identifier([tenant.schemaName]);
+  await ctx.pool.transaction(async (tx) => {
+    await tx.query(sql.unsafe`DROP SCHEMA IF EXISTS ${ident} CASCADE`);
+    const roleExists = await tx.exists(sql.unsafe`
+      /* tenantRoleExists */ SELECT 1 FROM pg_roles WHERE rolname = ${tenant.schemaName}`);
+    if (roleExists) {
+      // Revokes whatever the role still holds in this database, then removes it.
+      await tx.query(sql.unsafe`DROP OWNED BY ${ident}`);
+      await tx.query(sql.unsafe`DROP ROLE ${ident}`);
+    }
+    await tx.query(sql.unsafe`/* purgeTenantRow */ DELETE FROM public.tenants WHERE id = ${tenant.id}`);
+    await recordAudit(tx, {
+      action: 'tenant.purged', actor: ctx.actor, tenantId: tenant.id, resourceType: 'tenant',
+      resourceId: tenant.id, severity: 'warning', changes: { slug: tenant.slug, forced: Boolean(options.force) },
+    });
+  }, 0);
+  return tenant;
+}
