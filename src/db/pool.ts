@@ -3,7 +3,14 @@
  * recycled after a bounded number of checkouts (each PostgreSQL backend caches the catalog of
  * every schema it has touched and never evicts it).
  */
-import { createPool, createDateTypeParser, type DatabasePool, type Interceptor } from 'slonik';
+import { createPgDriverFactory } from '@slonik/pg-driver';
+import {
+  createDateTypeParser,
+  createPool,
+  type DatabasePool,
+  type DriverFactory,
+  type Interceptor,
+} from 'slonik';
 import type { PoolSettings } from '../config.js';
 import { DatabaseUnavailableError } from '../errors.js';
 import { describeConnectionFailure } from './errors.js';
@@ -17,22 +24,27 @@ export type PoolOptions = PoolSettings & {
 };
 
 /**
- * Closes a connection on release once it has been checked out `maxUses` times. Slonik destroys a
- * connection whose release hook throws, and the next checkout opens a fresh backend.
+ * Wraps the pg driver so that a connection is closed on release once it has been checked out
+ * `maxUses` times. Slonik destroys a connection whose release fails, and the next checkout opens
+ * a fresh backend with an empty catalog cache.
  */
-export function connectionRecycler(maxUses: number): Interceptor {
-  const uses = new Map<string, number>();
-  return {
-    name: 'capliquify.connectionRecycler',
-    beforePoolConnectionRelease: (context) => {
-      const count = (uses.get(context.connectionId) ?? 0) + 1;
-      if (count >= maxUses) {
-        uses.delete(context.connectionId);
-        throw new Error('connection reached its maximum number of uses');
-      }
-      uses.set(context.connectionId, count);
-      return null;
-    },
+export function recyclingDriverFactory(maxUses: number, base = createPgDriverFactory()): DriverFactory {
+  return async (parameters) => {
+    const driver = await base(parameters);
+    return {
+      createClient: async () => {
+        const client = await driver.createClient();
+        let uses = 0;
+        return {
+          ...client,
+          release: async () => {
+            uses += 1;
+            if (uses >= maxUses) throw new Error('connection reached its maximum number of uses');
+            await client.release();
+          },
+        };
+      },
+    };
   };
 }
 
@@ -57,7 +69,8 @@ export async function createDatabasePool(options: PoolOptions): Promise<Database
       connectionRetryLimit: 1,
       captureStackTrace: false,
       typeParsers,
-      interceptors: [connectionRecycler(options.maxUses), ...(options.interceptors ?? [])],
+      driverFactory: recyclingDriverFactory(options.maxUses),
+      interceptors: options.interceptors ?? [],
       // Requests only ever use LOCAL settings inside their own transaction, so a released
       // connection carries no state and needs no DISCARD ALL round trip.
       resetConnection: async () => {},

@@ -19,7 +19,10 @@ export const revokeExecutorFunction = sql.unsafe`
 
 export type ScriptFailure = { message: string; line?: number; code?: string };
 
-/** Describes a failed script statement, with the line of the script it came from when known. */
+/**
+ * Describes a failed script, with the line where PostgreSQL found a syntax error. (A run-time
+ * error inside EXECUTE reports only the whole script, so it has no line.)
+ */
 export function describeScriptFailure(error: unknown, script: string): ScriptFailure {
   const cause = ((error as { cause?: unknown }).cause ?? error) as {
     message?: string;
@@ -27,10 +30,8 @@ export function describeScriptFailure(error: unknown, script: string): ScriptFai
     internalPosition?: string;
   };
   const message = cause.message ?? String(error);
-  const position = Number(cause.internalPosition);
-  const line = Number.isInteger(position) && position > 0
-    ? script.slice(0, position - 1).split('\n').length
-    : undefined;
+  const offset = Number(cause.internalPosition) - 1;
+  const line = offset >= 0 ? script.slice(0, offset).split('\n').length : undefined;
   return { message, line, code: cause.code };
 }
 
