@@ -177,9 +177,14 @@ export function verifyApplied(set: MigrationSet, status: MigrationStatus): void 
   }
 }
 
+const highestTenantVersion = (status: MigrationStatus) =>
+  Math.max(0, ...status.tenantVersions.map((entry) => entry.version));
+
 export const isUpToDate = (status: MigrationStatus) =>
   status.publicPending.length === 0 &&
-  status.tenantVersions.every((entry) => entry.version === status.tenantLatest);
+  status.tenantVersions.every((entry) => entry.version === status.tenantLatest) &&
+  // Every version a schema runs has its checksum recorded (a crashed run may have missed it).
+  (status.tenantRegistry.at(-1)?.version ?? 0) >= highestTenantVersion(status);
 
 /* -------------------------------------------------------------------------------------------- */
 /* Applying files                                                                                */
@@ -343,12 +348,18 @@ export async function migrate(
       }, 0);
       publicApplied.push(file.file);
     }
-    await registerTenantFiles(pool, set.tenant);
     const targets = await tenantsBelow(pool, tenantTarget);
     const outcomes = await fanOut(pool, targets, options, async (tx, tenant, locked) => {
       if (locked >= tenantTarget) return undefined;
       return applyTenantFiles(tx, tenant, set.tenant, locked);
     });
+    // Record the checksums of the files some schema now runs. A file that failed everywhere
+    // stays unrecorded, so it may still be fixed in place.
+    const reached = Math.max(
+      highestTenantVersion(current),
+      ...outcomes.map((entry) => (entry.outcome === 'migrated' ? entry.to : 0)),
+    );
+    await registerTenantFiles(pool, set.tenant.filter((file) => file.version <= reached));
     const migrated = outcomes.filter((entry) => entry.outcome === 'migrated').length;
     const failed = outcomes.flatMap((entry) =>
       entry.outcome === 'failed' ? [{ slug: entry.slug, error: entry.error }] : [],
