@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { cp, writeFile, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { loadMigrations } from '../src/db/migrations/files.js';
 import { executeScript } from '../src/db/sql.js';
 import { withTenant } from '../src/db/tenant-transaction.js';
 import { createTenant, type Tenant } from '../src/tenants/lifecycle.js';
+import { schemaNameFor } from '../src/tenants/names.js';
 import { countKind, describeSchema } from './support/catalog.js';
 import { createTestDatabase, sqlDir, type TestDatabase } from './support/database.js';
 
@@ -205,13 +207,14 @@ test('a provisioning that fails halfway leaves no row, schema or role', async ()
     'ALTER TABLE products ADD COLUMN shelf_life_days integer;\nSELECT 1 / 0;\n',
   );
   const migrations = await loadMigrations(dir);
+  const id = randomUUID();
   const before = await db.pool.one(sql.unsafe`
     SELECT (SELECT count(*) FROM public.tenants) AS tenants,
       (SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%') AS schemas,
-      (SELECT count(*) FROM pg_roles WHERE rolname LIKE 'tenant\\_%') AS roles,
+      (SELECT count(*) FROM pg_roles WHERE rolname = ${schemaNameFor(id)}) AS roles,
       (SELECT count(*) FROM public.audit_logs) AS audit`);
   await expect(
-    createTenant({ ...db.lifecycle, migrations }, { slug: 'half-made', name: 'Half Made' }),
+    createTenant({ ...db.lifecycle, migrations }, { id, slug: 'half-made', name: 'Half Made' }),
   ).rejects.toMatchObject({
     code: 'MIGRATION_FAILED',
     message: expect.stringMatching(/0002_broken\.sql: division by zero/),
@@ -219,7 +222,8 @@ test('a provisioning that fails halfway leaves no row, schema or role', async ()
   const after = await db.pool.one(sql.unsafe`
     SELECT (SELECT count(*) FROM public.tenants) AS tenants,
       (SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%') AS schemas,
-      (SELECT count(*) FROM pg_roles WHERE rolname LIKE 'tenant\\_%') AS roles,
+      (SELECT count(*) FROM pg_roles WHERE rolname = ${schemaNameFor(id)}) AS roles,
       (SELECT count(*) FROM public.audit_logs) AS audit`);
   expect(after).toEqual(before);
+  expect(before.roles).toBe(0);
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import {
@@ -8,6 +9,7 @@ import {
   purgeTenant,
   restoreTenant,
 } from '../src/tenants/lifecycle.js';
+import { schemaNameFor } from '../src/tenants/names.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 let db: TestDatabase;
@@ -77,13 +79,13 @@ describe('creating a tenant', () => {
     ['public', '"public" is reserved'],
   ])('refuses the slug %j, naming the rule, and creates nothing', async (slug, rule) => {
     const before = await count(sql.unsafe`SELECT count(*) FROM public.tenants`);
-    const roles = await count(sql.unsafe`SELECT count(*) FROM pg_roles WHERE rolname LIKE 'tenant\\_%'`);
+    const schemas = await count(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'`);
     await expect(createTenant(db.lifecycle, { slug, name: 'X' })).rejects.toMatchObject({
       code: 'BAD_USER_INPUT',
       message: expect.stringContaining(rule),
     });
     expect(await count(sql.unsafe`SELECT count(*) FROM public.tenants`)).toBe(before);
-    expect(await count(sql.unsafe`SELECT count(*) FROM pg_roles WHERE rolname LIKE 'tenant\\_%'`)).toBe(roles);
+    expect(await count(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'`)).toBe(schemas);
   });
 
   test('refuses an unknown tier and an empty name', async () => {
@@ -100,14 +102,14 @@ describe('creating a tenant', () => {
   test('refuses a duplicate slug with CONFLICT and leaves no schema or role behind', async () => {
     await createTenant(db.lifecycle, { slug: 'dupe-co', name: 'First' });
     const schemasBefore = await count(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'`);
-    const rolesBefore = await count(sql.unsafe`SELECT count(*) FROM pg_roles WHERE rolname LIKE 'tenant\\_%'`);
-    await expect(createTenant(db.lifecycle, { slug: 'dupe-co', name: 'Second' })).rejects.toMatchObject({
+    const id = randomUUID();
+    await expect(createTenant(db.lifecycle, { id, slug: 'dupe-co', name: 'Second' })).rejects.toMatchObject({
       code: 'CONFLICT',
       message: 'A tenant with slug "dupe-co" already exists.',
     });
     expect(await count(sql.unsafe`SELECT count(*) FROM public.tenants WHERE slug = 'dupe-co'`)).toBe(1);
     expect(await count(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'`)).toBe(schemasBefore);
-    expect(await count(sql.unsafe`SELECT count(*) FROM pg_roles WHERE rolname LIKE 'tenant\\_%'`)).toBe(rolesBefore);
+    expect(await footprint('dupe-co', schemaNameFor(id))).toEqual({ rows: 1, schemas: 0, roles: 0 });
   });
 });
 

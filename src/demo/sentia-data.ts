@@ -158,12 +158,12 @@ type Season = 'spirits' | 'gin' | 'whisky' | 'rtd' | 'gift' | 'mixer';
 
 /** Demand index by calendar month (Jan..Dec); Q4 peak, Dry January, summer for gin and cans. */
 const SEASONS: Record<Season, readonly number[]> = {
-  spirits: [0.7, 0.8, 0.9, 0.94, 0.98, 1.02, 1.0, 0.98, 0.98, 1.1, 1.5, 2.0],
-  gin: [0.68, 0.8, 0.95, 1.02, 1.12, 1.22, 1.22, 1.14, 1.0, 1.05, 1.45, 1.95],
-  whisky: [0.75, 0.8, 0.85, 0.85, 0.86, 1.05, 0.86, 0.86, 0.95, 1.15, 1.65, 2.3],
-  rtd: [0.55, 0.62, 0.8, 0.98, 1.25, 1.6, 1.75, 1.65, 1.1, 0.85, 0.9, 1.25],
-  gift: [0.25, 0.55, 0.5, 0.35, 0.35, 0.6, 0.3, 0.3, 0.45, 0.9, 2.6, 4.2],
-  mixer: [0.72, 0.8, 0.92, 1.0, 1.12, 1.25, 1.3, 1.22, 1.0, 0.98, 1.25, 1.6],
+  spirits: [0.7, 0.8, 0.9, 0.94, 0.98, 1.02, 1.0, 0.98, 0.98, 1.1, 1.5, 2.25],
+  gin: [0.68, 0.8, 0.95, 1.02, 1.12, 1.22, 1.22, 1.14, 1.0, 1.05, 1.45, 2.2],
+  whisky: [0.75, 0.8, 0.85, 0.85, 0.86, 1.05, 0.86, 0.86, 0.95, 1.15, 1.65, 2.6],
+  rtd: [0.55, 0.62, 0.8, 0.98, 1.25, 1.6, 1.75, 1.65, 1.1, 0.85, 0.9, 1.35],
+  gift: [0.25, 0.55, 0.5, 0.35, 0.35, 0.6, 0.3, 0.3, 0.45, 0.9, 2.6, 4.6],
+  mixer: [0.72, 0.8, 0.92, 1.0, 1.12, 1.25, 1.3, 1.22, 1.0, 0.98, 1.25, 1.75],
 };
 
 type CategoryCode = 'GIN' | 'VOD' | 'WHI' | 'RUM' | 'LIQ' | 'RTD' | 'GFT' | 'MIX';
@@ -264,7 +264,7 @@ const CATALOGUE: readonly CatalogueEntry[] = [
 ];
 
 /** Scales every product's demand; tuned so a year has roughly 30,000 sales rows. */
-const DEMAND_SCALE = 1;
+const DEMAND_SCALE = 0.7;
 
 type Product = CatalogueEntry & {
   index: number;
@@ -307,13 +307,13 @@ type Channel = {
 };
 
 const CHANNELS: readonly Channel[] = [
-  { name: 'amazon_uk', market: 'UK', currency: 'GBP', orderPrefix: 'AMZ-UK', commissionBp: 1500, share: 0.34, international: false, trend: [0.9, 1.12], weekday: [1.08, 0.92, 0.94, 0.96, 1.0, 1.04, 1.06], online: true, paymentDays: 14 },
-  { name: 'amazon_usa', market: 'USA', currency: 'USD', orderPrefix: 'AMZ-US', commissionBp: 1500, share: 0.15, international: true, trend: [0.55, 1.45], weekday: [1.1, 0.92, 0.93, 0.95, 0.98, 1.02, 1.1], online: true, paymentDays: 14 },
-  { name: 'shopify_uk', market: 'UK', currency: 'GBP', orderPrefix: 'SHP-UK', commissionBp: 300, share: 0.24, international: false, trend: [0.9, 1.14], weekday: [1.12, 0.86, 0.88, 0.92, 1.0, 1.1, 1.12], online: true, paymentDays: 3 },
+  { name: 'amazon_uk', market: 'UK', currency: 'GBP', orderPrefix: 'AMZ-UK', commissionBp: 1500, share: 0.34, international: false, trend: [0.92, 1.1], weekday: [1.08, 0.92, 0.94, 0.96, 1.0, 1.04, 1.06], online: true, paymentDays: 14 },
+  { name: 'amazon_usa', market: 'USA', currency: 'USD', orderPrefix: 'AMZ-US', commissionBp: 1500, share: 0.15, international: true, trend: [0.7, 1.35], weekday: [1.1, 0.92, 0.93, 0.95, 0.98, 1.02, 1.1], online: true, paymentDays: 14 },
+  { name: 'shopify_uk', market: 'UK', currency: 'GBP', orderPrefix: 'SHP-UK', commissionBp: 300, share: 0.24, international: false, trend: [0.92, 1.1], weekday: [1.12, 0.86, 0.88, 0.92, 1.0, 1.1, 1.12], online: true, paymentDays: 3 },
   { name: 'shopify_eu', market: 'EU', currency: 'EUR', orderPrefix: 'SHP-EU', commissionBp: 300, share: 0.11, international: true, trend: [0.95, 1.05], weekday: [1.1, 0.88, 0.9, 0.93, 1.0, 1.08, 1.11], online: true, paymentDays: 3 },
-  { name: 'shopify_usa', market: 'USA', currency: 'USD', orderPrefix: 'SHP-US', commissionBp: 300, share: 0.09, international: true, trend: [0.7, 1.3], weekday: [1.1, 0.9, 0.9, 0.94, 1.0, 1.05, 1.11], online: true, paymentDays: 3 },
+  { name: 'shopify_usa', market: 'USA', currency: 'USD', orderPrefix: 'SHP-US', commissionBp: 300, share: 0.09, international: true, trend: [0.8, 1.2], weekday: [1.1, 0.9, 0.9, 0.94, 1.0, 1.05, 1.11], online: true, paymentDays: 3 },
   { name: 'direct', market: 'UK', currency: 'GBP', orderPrefix: 'DIR-UK', commissionBp: 0, share: 0.07, international: false, trend: [0.95, 1.05], weekday: [1.3, 0.45, 0.6, 0.75, 0.95, 1.35, 1.6], online: false, paymentDays: 1 },
-  { name: 'wholesale', market: 'UK', currency: 'GBP', orderPrefix: 'WHL-UK', commissionBp: 0, share: 0, international: false, trend: [0.92, 1.15], weekday: [0, 1.1, 1.15, 1.0, 1.15, 0.6, 0], online: false, paymentDays: 47 },
+  { name: 'wholesale', market: 'UK', currency: 'GBP', orderPrefix: 'WHL-UK', commissionBp: 0, share: 0, international: false, trend: [0.94, 1.1], weekday: [0, 1.1, 1.15, 1.0, 1.15, 0.6, 0], online: false, paymentDays: 47 },
 ];
 
 /** Fixed demo exchange rates: units of currency per GBP. */
@@ -758,6 +758,9 @@ function sumRange(values: Float64Array, model: Model, from: number, to: number):
   return sum;
 }
 
+/** Extra drawing on the revolving credit facility by calendar month (GBP). */
+const SEASONAL_DRAWDOWN = [50_000, 0, 0, 0, 0, 0, 0, 50_000, 150_000, 200_000, 200_000, 100_000];
+
 /** Seasonal stock build: low after Christmas, high in September and October for the peak. */
 const STOCK_BUILD = [0.82, 0.86, 0.92, 0.96, 1.0, 1.02, 1.05, 1.14, 1.3, 1.36, 1.12, 0.84];
 
@@ -768,7 +771,7 @@ function generateMetrics(model: Model, inventory: InventoryRow[], ledger: Ledger
   const last = months[months.length - 1]!;
   const rows: MetricRow[] = [];
   const annualRevenue = CHANNELS.reduce((sum, channel) => sum + ledger.netGbp.get(channel.name)!.reduce((a, b) => a + b, 0), 0);
-  const fixedOverheads = (annualRevenue * 0.22) / 12; // salaries, rent, utilities
+  const fixedOverheads = (annualRevenue * 0.3) / 12; // salaries, rent, utilities
   let cash = 0;
   let previous: MetricRow | undefined;
 
@@ -794,9 +797,11 @@ function generateMetrics(model: Model, inventory: InventoryRow[], ledger: Ledger
     const otherAssets = 38_000 + between(rng, 0, 12_000); // prepayments
     const accountsReceivable = receivable * between(rng, 1.0, 1.06);
 
-    let debt = previous?.shortTermDebt ?? 150_000;
+    // Revolving credit facility: drawn down to fund the stock build for the peak, repaid after
+    // it, and drawn further whenever cash would fall below a floor.
+    let debt = 200_000 + SEASONAL_DRAWDOWN[month.month0]!;
     if (previous === undefined) {
-      cash = 420_000;
+      cash = 268_000 + between(rng, 0, 10_000);
     } else {
       const profit = revenue - cogs - fixedOverheads * (days / month.dim) - revenue * 0.12; // marketing
       cash +=
@@ -806,16 +811,12 @@ function generateMetrics(model: Model, inventory: InventoryRow[], ledger: Ledger
         (payable - previous.accountsPayable) +
         (otherLiabilities - previous.otherCurrentLiabilities) -
         (otherAssets - previous.otherCurrentAssets) -
-        6_000; // capital expenditure
-      // revolving credit facility: draw to keep a cash floor, repay when cash is ample
+        8_000 + // capital expenditure
+        (debt - previous.shortTermDebt);
       if (cash < 150_000) {
-        const draw = Math.ceil((150_000 - cash + 50_000) / 25_000) * 25_000;
+        const draw = Math.ceil((200_000 - cash) / 25_000) * 25_000;
         debt += draw;
         cash += draw;
-      } else if (cash > 450_000 && debt > 100_000) {
-        const repay = Math.min(debt - 100_000, Math.floor((cash - 350_000) / 25_000) * 25_000);
-        debt -= repay;
-        cash -= repay;
       }
     }
     const row: MetricRow = {
@@ -955,6 +956,7 @@ function generateScenarios(
   products: Product[],
   plans: ProductPlan[],
   ledger: Ledger,
+  inventory: InventoryRow[],
   metrics: MetricRow[],
 ): ScenarioRow[] {
   const revenue = metrics.reduce((sum, row) => sum + row.revenue, 0);
@@ -978,13 +980,16 @@ function generateScenarios(
     .filter((product) => product.isActive)
     .map((product) => {
       const plan = plans[product.index]!;
-      const [mean, deviation] = meanAndDeviation(ledger.units[product.index]!, DAYS - 90, DAYS);
+      // demand over the coming lead time from the forecast; variability from the last 90 days
+      const leadTimeDemand = expectedProduct(model, product, model.today + 1, model.today + product.leadTimeDays).units;
+      const mean = leadTimeDemand / product.leadTimeDays;
+      const [, deviation] = meanAndDeviation(ledger.units[product.index]!, DAYS - 90, DAYS);
       const safetyStock = Math.ceil(Z_95 * deviation * Math.sqrt(product.leadTimeDays));
-      const reorderPoint = Math.ceil(mean * product.leadTimeDays + safetyStock);
+      const reorderPoint = Math.ceil(leadTimeDemand + safetyStock);
       return {
         sku: product.sku,
         name: product.name,
-        averageDailyDemand: round2(mean),
+        forecastDailyDemand: round2(mean),
         leadTimeDays: product.leadTimeDays,
         currentReorderPoint: plan.reorderPoint,
         recommendedReorderPoint: reorderPoint,
@@ -1038,9 +1043,9 @@ function generateScenarios(
     },
     {
       name: 'Optimise reorder points',
-      description: 'Recalculate reorder points and safety stock from the last 90 days of demand for a 95% service level.',
+      description: 'Recalculate reorder points from forecast demand over each lead time, with safety stock for a 95% service level from the last 90 days of demand variability.',
       scenarioType: 'OPTIMIZATION',
-      parameters: { serviceLevel: 0.95, zScore: Z_95, demandWindowDays: 90, leadTimeSource: 'product', scope: 'active products', locations: ['warehouse_uk', 'fba_uk', 'fba_usa'] },
+      parameters: { serviceLevel: 0.95, zScore: Z_95, demandSource: 'forecast over lead time', variabilityWindowDays: 90, leadTimeSource: 'product', scope: 'active products', locations: ['warehouse_uk', 'fba_uk', 'fba_usa'] },
       results: {
         productsAnalysed: recommendations.length,
         productsChanged: changed.length,
@@ -1049,7 +1054,12 @@ function generateScenarios(
       impactSummary: {
         safetyStockValueChange,
         expectedServiceLevel: 0.95,
-        productsBelowReorderPoint: BELOW_REORDER_POINT.length,
+        productsBelowReorderPoint: products.filter((product) => {
+          const available = inventory
+            .filter((row) => row.product === product)
+            .reduce((sum, row) => sum + row.onHand - row.reserved, 0);
+          return product.isActive && available < plans[product.index]!.reorderPoint;
+        }).length,
         summary:
           safetyStockValueChange >= 0
             ? 'Fewer stock-outs at the cost of more safety stock on the fast movers.'
@@ -1091,7 +1101,7 @@ function buildDataset(todayText: string): Dataset {
   const inventory = generateInventory(model, products, plans);
   const metrics = generateMetrics(model, inventory, ledger);
   const forecasts = generateForecasts(model, products, ledger, metrics);
-  const scenarios = generateScenarios(model, products, plans, ledger, metrics);
+  const scenarios = generateScenarios(model, products, plans, ledger, inventory, metrics);
   return { products, plans, sales, inventory, forecasts, metrics, scenarios };
 }
 

@@ -42,6 +42,8 @@ export type LifecycleContext = {
 };
 
 export type CreateTenantInput = {
+  /** Normally generated; given when a tenant is re-created from a backup under its old id. */
+  id?: string;
   slug: string;
   name: string;
   tier?: string;
@@ -79,6 +81,8 @@ const toTenant = (row: z.infer<typeof TenantRow>): Tenant => ({
   deletedAt: row.deleted_at,
 });
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function validName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.length === 0 || trimmed.length > 255) {
@@ -103,7 +107,10 @@ export async function createTenant(ctx: LifecycleContext, input: CreateTenantInp
   const tier = validTier(input.tier);
   const status = input.status ?? 'trial';
   const limits = TIER_LIMITS[tier];
-  const id = randomUUID();
+  if (input.id !== undefined && !UUID.test(input.id)) {
+    throw new BadUserInputError(`Invalid id "${input.id}": it must be a UUID.`, { field: 'id' });
+  }
+  const id = input.id?.toLowerCase() ?? randomUUID();
   const schemaName = schemaNameFor(id);
   const files = ctx.migrations.tenant;
   const ident = sql.identifier([schemaName]);
@@ -166,8 +173,6 @@ export async function createTenant(ctx: LifecycleContext, input: CreateTenantInp
     return toTenant(row);
   }, 0);
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Finds a tenant by slug or id, deleted ones included. */
 export async function getTenant(pool: DatabasePool, slugOrId: string): Promise<Tenant> {
