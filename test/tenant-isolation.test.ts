@@ -225,5 +225,5 @@ test('a provisioning that fails halfway leaves no row, schema or role', async ()
       (SELECT count(*) FROM pg_roles WHERE rolname = ${schemaNameFor(id)}) AS roles,
       (SELECT count(*) FROM public.audit_logs) AS audit`);
   expect(after).toEqual(before);
-  expect(before.roles).toBe(0);
+  expect((before as { roles: number }).roles).toBe(0);
 });

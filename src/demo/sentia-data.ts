@@ -103,9 +103,11 @@ const moneyText = (amount: number) => centsText(Math.round(amount * 100));
 /* -------------------------------------------------------------------------------------------- */
 
 const DAY_MS = 86_400_000;
-const dayNumber = (year: number, month0: number, day: number) => Date.UTC(year, month0, day) / DAY_MS;
+const dayNumber = (year: number, month0: number, day: number) =>
+  Date.UTC(year, month0, day) / DAY_MS;
 const dateText = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
-const daysInMonth = (year: number, month0: number) => new Date(Date.UTC(year, month0 + 1, 0)).getUTCDate();
+const daysInMonth = (year: number, month0: number) =>
+  new Date(Date.UTC(year, month0 + 1, 0)).getUTCDate();
 
 type DayInfo = {
   day: number;
@@ -180,6 +182,7 @@ type CategoryInfo = {
   leadTime: [number, number];
 };
 
+// prettier-ignore
 const CATEGORIES: Record<CategoryCode, CategoryInfo> = {
   GIN: { name: 'Gin', season: 'gin', caseSize: 6, wholesaleShare: 0.32, international: true, leadTime: [14, 21] },
   VOD: { name: 'Vodka', season: 'spirits', caseSize: 6, wholesaleShare: 0.3, international: true, leadTime: [14, 21] },
@@ -210,6 +213,7 @@ type CatalogueEntry = {
   fathersDay?: boolean;
 };
 
+// prettier-ignore
 const CATALOGUE: readonly CatalogueEntry[] = [
   { code: 'GIN', name: 'Sentia London Dry Gin 70cl', description: 'Our flagship juniper-led London Dry, 42% ABV, distilled with eleven botanicals.', price: 32, cost: 11.2, demand: 26 },
   { code: 'GIN', name: 'Sentia Navy Strength Gin 70cl', description: 'A 57% ABV navy strength gin with a bold citrus and pepper finish.', price: 39, cost: 14.1, demand: 6, fathersDay: true },
@@ -285,7 +289,8 @@ type Product = CatalogueEntry & {
 /* -------------------------------------------------------------------------------------------- */
 
 type Market = 'UK' | 'EU' | 'USA';
-type ChannelName = 'amazon_uk' | 'amazon_usa' | 'shopify_uk' | 'shopify_eu' | 'shopify_usa' | 'direct' | 'wholesale';
+type ChannelName =
+  'amazon_uk' | 'amazon_usa' | 'shopify_uk' | 'shopify_eu' | 'shopify_usa' | 'direct' | 'wholesale';
 
 type Channel = {
   name: ChannelName;
@@ -306,6 +311,7 @@ type Channel = {
   paymentDays: number;
 };
 
+// prettier-ignore
 const CHANNELS: readonly Channel[] = [
   { name: 'amazon_uk', market: 'UK', currency: 'GBP', orderPrefix: 'AMZ-UK', commissionBp: 1500, share: 0.34, international: false, trend: [0.92, 1.1], weekday: [1.08, 0.92, 0.94, 0.96, 1.0, 1.04, 1.06], online: true, paymentDays: 14 },
   { name: 'amazon_usa', market: 'USA', currency: 'USD', orderPrefix: 'AMZ-US', commissionBp: 1500, share: 0.15, international: true, trend: [0.7, 1.35], weekday: [1.1, 0.92, 0.93, 0.95, 0.98, 1.02, 1.1], online: true, paymentDays: 14 },
@@ -327,6 +333,12 @@ function localPriceCents(gbp: number, market: Market): number {
   const markup = market === 'EU' ? 1.05 : 1.1; // shipping and import costs
   return Math.ceil(gbp * FX[market] * markup) * 100 - 1;
 }
+
+const channelNamed = (name: ChannelName): Channel => {
+  const channel = CHANNELS.find((candidate) => candidate.name === name);
+  if (!channel) throw new Error(`unknown channel ${name}`);
+  return channel;
+};
 
 const listed = (product: Product, channel: Channel) =>
   (!channel.international || product.category.international) &&
@@ -357,7 +369,8 @@ function eventIndex(product: Product, channel: Channel, info: DayInfo): number {
     else if (fromBf === 1 || fromBf === 2) factor *= 1.6;
     else if (fromBf === 3) factor *= 1.9; // Cyber Monday
     if (info.month0 === 11) {
-      if (info.dom >= 21 && info.dom <= 23) factor *= 0.8; // last posting days
+      // after the last posting days, online orders dry up until Boxing Day
+      if (info.dom >= 21 && info.dom <= 23) factor *= 0.8;
       else if (info.dom === 24) factor *= 0.4;
       else if (info.dom === 25) factor *= 0.15;
       else if (info.dom === 26) factor *= 0.6;
@@ -370,7 +383,10 @@ function eventIndex(product: Product, channel: Channel, info: DayInfo): number {
   }
   if (channel.name === 'direct') {
     if (info.month0 === 11 && info.dom <= 24) factor *= 1.4; // Christmas shop and markets
-    if ((info.month0 === 11 && (info.dom === 25 || info.dom === 26)) || (info.month0 === 0 && info.dom === 1)) {
+    if (
+      (info.month0 === 11 && (info.dom === 25 || info.dom === 26)) ||
+      (info.month0 === 0 && info.dom === 1)
+    ) {
       return 0; // closed
     }
   }
@@ -414,18 +430,17 @@ function expectedUnits(model: Model, product: Product, channel: Channel, day: nu
   if (product.months && info.month0 === 11 && info.dom > 24) return 0;
   const lifecycle = lifecycleIndex(product, day);
   if (lifecycle === 0) return 0;
-  const season = seasonIndex(product.category.season, info);
-  const trend = trendIndex(model, channel, product, day);
+  const base = product.demand * DEMAND_SCALE * lifecycle * trendIndex(model, channel, product, day);
   const weekday = channel.weekday[info.dow]!;
   if (channel.name === 'wholesale') {
     if (weekday === 0) return 0;
     if ((info.month0 === 11 && info.dom >= 25) || (info.month0 === 0 && info.dom === 1)) return 0;
-    // trade buys ahead of the consumer season, so the trade season leads by a few weeks
+    // the trade buys ahead of the consumer season, so its season leads by three weeks
     const ahead = seasonIndex(product.category.season, model.info(day + 21));
-    return product.demand * DEMAND_SCALE * product.category.wholesaleShare * ahead * trend * weekday * (7 / 5) * lifecycle;
+    return base * product.category.wholesaleShare * ahead * weekday * (7 / 5);
   }
-  const events = eventIndex(product, channel, info);
-  return product.demand * DEMAND_SCALE * channel.share * season * trend * weekday * events * lifecycle;
+  const season = seasonIndex(product.category.season, info);
+  return base * channel.share * season * weekday * eventIndex(product, channel, info);
 }
 
 /** Average selling price factor (before rounding) of a channel on a day. */
@@ -545,9 +560,12 @@ function buildProducts(model: Model): Product[] {
       },
       costCents: Math.round(entry.cost * 100),
       leadTimeDays,
-      launchDay: entry.launchedDaysAgo === undefined ? undefined : model.today - entry.launchedDaysAgo,
+      launchDay:
+        entry.launchedDaysAgo === undefined ? undefined : model.today - entry.launchedDaysAgo,
       discontinuedDay:
-        entry.discontinuedDaysAgo === undefined ? undefined : model.today - entry.discontinuedDaysAgo,
+        entry.discontinuedDaysAgo === undefined
+          ? undefined
+          : model.today - entry.discontinuedDaysAgo,
       isActive: entry.discontinuedDaysAgo === undefined,
       drift: (hashUnit(`${sku}|drift`) - 0.5) * 0.5,
     };
@@ -555,7 +573,7 @@ function buildProducts(model: Model): Product[] {
 }
 
 type Ledger = {
-  /** Per channel, per day index: net revenue and gross amount in GBP, units; per day: COGS. */
+  /** Per channel, per day index: net revenue in GBP; per day index: cost of goods sold. */
   netGbp: Map<ChannelName, Float64Array>;
   cogs: Float64Array;
   /** Per product, per day index: units over all channels. */
@@ -568,7 +586,10 @@ function generateSales(model: Model, products: Product[]): { sales: SaleRow[]; l
   const rng = stream('sales');
   const sales: SaleRow[] = [];
   const orderCounters = new Map<ChannelName, number>(
-    CHANNELS.map((channel) => [channel.name, 100 + Math.floor(hashUnit(`${channel.name}|orders`) * 900)]),
+    CHANNELS.map((channel) => [
+      channel.name,
+      100 + Math.floor(hashUnit(`${channel.name}|orders`) * 900),
+    ]),
   );
   const ledger: Ledger = {
     netGbp: new Map(CHANNELS.map((channel) => [channel.name, new Float64Array(DAYS)])),
@@ -602,7 +623,9 @@ function generateSales(model: Model, products: Product[]): { sales: SaleRow[]; l
           const volume = quantity >= 60 ? 0.95 : 1;
           unitPriceCents = Math.round(product.priceCents.UK * TRADE_DISCOUNT * volume);
         } else {
-          unitPriceCents = Math.round(product.priceCents[channel.market] * priceFactor(product, channel, info));
+          unitPriceCents = Math.round(
+            product.priceCents[channel.market] * priceFactor(product, channel, info),
+          );
         }
         const totalCents = quantity * unitPriceCents;
         // round half up of total * rate, in integers: exact, like numeric round(x, 2)
@@ -649,19 +672,29 @@ const roundUpTo = (value: number, multiple: number) => Math.ceil(value / multipl
 function planProducts(products: Product[], ledger: Ledger): ProductPlan[] {
   return products.map((product) => {
     if (!product.isActive) return { reorderPoint: 0, reorderQuantity: 0, safetyStock: 0 };
-    const firstSelling = product.launchDay === undefined ? 0 : Math.max(0, DAYS - (product.launchedDaysAgo ?? 0) - 1);
+    const firstSelling =
+      product.launchDay === undefined ? 0 : Math.max(0, DAYS - (product.launchedDaysAgo ?? 0) - 1);
     const [mean] = meanAndDeviation(ledger.units[product.index]!, firstSelling, DAYS);
     const safetyStock = Math.ceil(mean * 10);
     return {
       safetyStock,
       reorderPoint: Math.ceil(mean * product.leadTimeDays + safetyStock),
-      reorderQuantity: Math.max(4 * product.category.caseSize, roundUpTo(mean * 45, product.category.caseSize * 4)),
+      reorderQuantity: Math.max(
+        4 * product.category.caseSize,
+        roundUpTo(mean * 45, product.category.caseSize * 4),
+      ),
     };
   });
 }
 
 /** SKUs deliberately below their reorder point (one of them out of stock at Amazon UK). */
-const BELOW_REORDER_POINT = ['SEN-GIN-003', 'SEN-RUM-001', 'SEN-WHI-002', 'SEN-RTD-001', 'SEN-MIX-001'];
+const BELOW_REORDER_POINT = [
+  'SEN-GIN-003',
+  'SEN-RUM-001',
+  'SEN-WHI-002',
+  'SEN-RTD-001',
+  'SEN-MIX-001',
+];
 const STOCKED_OUT_AT_FBA_UK = 'SEN-RUM-001';
 
 function timestampText(day: number, rng: Rng, fromHour: number, toHour: number): string {
@@ -671,13 +704,17 @@ function timestampText(day: number, rng: Rng, fromHour: number, toHour: number):
   return `${dateText(day)}T${hh}:${mm}:00Z`;
 }
 
-function generateInventory(model: Model, products: Product[], plans: ProductPlan[]): InventoryRow[] {
+function generateInventory(
+  model: Model,
+  products: Product[],
+  plans: ProductPlan[],
+): InventoryRow[] {
   const rng = stream('inventory');
   const rows: InventoryRow[] = [];
   const channelUnits = (product: Product, names: ChannelName[], days: number) => {
     let units = 0;
     for (const name of names) {
-      const channel = CHANNELS.find((candidate) => candidate.name === name)!;
+      const channel = channelNamed(name);
       for (let day = model.today - days + 1; day <= model.today; day += 1) {
         units += expectedUnits(model, product, channel, day);
       }
@@ -699,34 +736,48 @@ function generateInventory(model: Model, products: Product[], plans: ProductPlan
     const reservedShare = between(rng, 0.02, 0.06);
     const total = below
       ? Math.floor(plan.reorderPoint * between(rng, 0.35, 0.8))
-      : Math.ceil((plan.reorderPoint * between(rng, 1.15, 1.3) + plan.reorderQuantity * between(rng, 0.1, 0.9)) / (1 - reservedShare));
+      : Math.ceil(
+          (plan.reorderPoint * between(rng, 1.15, 1.3) +
+            plan.reorderQuantity * between(rng, 0.1, 0.9)) /
+            (1 - reservedShare),
+        );
     const demand = daily.fbaUk + daily.fbaUsa + daily.warehouse || 1;
     // FBA holds a little less cover than the central warehouse.
     let fbaUk = Math.round(total * (daily.fbaUk / demand) * 0.85);
     let fbaUsa = Math.round(total * (daily.fbaUsa / demand) * 0.9);
     if (product.sku === STOCKED_OUT_AT_FBA_UK) fbaUk = 0;
-    if (!listed(product, CHANNELS[1]!)) fbaUsa = 0;
+    const soldInUsa = listed(product, channelNamed('amazon_usa'));
+    if (!soldInUsa) fbaUsa = 0;
     const warehouse = Math.max(0, total - fbaUk - fbaUsa);
 
-    const locations: [InventoryRow['location'], number, number][] = [
-      ['warehouse_uk', warehouse, 0.5 + 0.5 * rng()],
-      ['fba_uk', fbaUk, 0.3 * rng()],
-      ['fba_usa', fbaUsa, 0.3 * rng()],
+    const locations: [InventoryRow['location'], number][] = [
+      ['warehouse_uk', warehouse],
+      ['fba_uk', fbaUk],
+      ['fba_usa', fbaUsa],
     ];
-    for (const [location, onHand, receivedShare] of locations) {
-      const reserved = Math.min(onHand, Math.floor(onHand * reservedShare * (location === 'warehouse_uk' ? 1.4 : 0.6)));
-      const everStocked = location !== 'fba_usa' || listed(product, CHANNELS[1]!);
-      const countedDaysAgo = location === 'warehouse_uk' ? intBetween(rng, 1, 28) : intBetween(rng, 1, 3);
+    for (const [location, onHand] of locations) {
+      const reserved = Math.min(
+        onHand,
+        Math.floor(onHand * reservedShare * (location === 'warehouse_uk' ? 1.4 : 0.6)),
+      );
+      const everStocked = location !== 'fba_usa' || soldInUsa;
+      const countedDaysAgo =
+        location === 'warehouse_uk' ? intBetween(rng, 1, 28) : intBetween(rng, 1, 3);
+      // the products below their reorder point have not had a delivery for weeks
       const receivedDaysAgo = below
         ? intBetween(rng, 25, 40)
-        : Math.max(1, Math.round(between(rng, 3, 30) * (1 - receivedShare)));
+        : location === 'warehouse_uk'
+          ? intBetween(rng, 2, 21)
+          : intBetween(rng, 5, 30);
       rows.push({
         product,
         location,
         onHand,
         reserved,
         lastCountedAt: everStocked ? timestampText(model.today - countedDaysAgo, rng, 6, 17) : null,
-        lastReceivedAt: everStocked ? timestampText(model.today - receivedDaysAgo, rng, 7, 16) : null,
+        lastReceivedAt: everStocked
+          ? timestampText(model.today - receivedDaysAgo, rng, 7, 16)
+          : null,
       });
     }
   }
@@ -767,10 +818,16 @@ const STOCK_BUILD = [0.82, 0.86, 0.92, 0.96, 1.0, 1.02, 1.05, 1.14, 1.3, 1.36, 1
 function generateMetrics(model: Model, inventory: InventoryRow[], ledger: Ledger): MetricRow[] {
   const rng = stream('working-capital');
   const months = monthsUpTo(model.today, 12);
-  const finishedGoodsNow = inventory.reduce((sum, row) => sum + (row.onHand * row.product.costCents) / 100, 0);
+  const finishedGoodsNow = inventory.reduce(
+    (sum, row) => sum + (row.onHand * row.product.costCents) / 100,
+    0,
+  );
   const last = months[months.length - 1]!;
   const rows: MetricRow[] = [];
-  const annualRevenue = CHANNELS.reduce((sum, channel) => sum + ledger.netGbp.get(channel.name)!.reduce((a, b) => a + b, 0), 0);
+  const annualRevenue = CHANNELS.reduce(
+    (sum, channel) => sum + ledger.netGbp.get(channel.name)!.reduce((a, b) => a + b, 0),
+    0,
+  );
   const fixedOverheads = (annualRevenue * 0.3) / 12; // salaries, rent, utilities
   let cash = 0;
   let previous: MetricRow | undefined;
@@ -788,7 +845,9 @@ function generateMetrics(model: Model, inventory: InventoryRow[], ledger: Ledger
     const dailyCogs = cogs / days;
     const growth = 0.9 + (0.1 * i) / 11;
     const finishedGoods =
-      month === last ? finishedGoodsNow : (finishedGoodsNow * STOCK_BUILD[month.month0]! * growth) / STOCK_BUILD[last.month0]!;
+      month === last
+        ? finishedGoodsNow
+        : (finishedGoodsNow * STOCK_BUILD[month.month0]! * growth) / STOCK_BUILD[last.month0]!;
     // raw materials, packaging and maturing spirit (casks) on top of finished goods
     const inventoryValue = finishedGoods * 1.45 + 185_000;
     const buildBump = STOCK_BUILD[month.month0]! > 1.1 ? 12 : 0;
@@ -843,7 +902,12 @@ function generateMetrics(model: Model, inventory: InventoryRow[], ledger: Ledger
 }
 
 /** Expected net revenue (GBP) and units of a product over a range of days, per the model. */
-function expectedProduct(model: Model, product: Product, from: number, to: number): { units: number; net: number } {
+function expectedProduct(
+  model: Model,
+  product: Product,
+  from: number,
+  to: number,
+): { units: number; net: number } {
   let units = 0;
   let net = 0;
   for (let day = from; day <= to; day += 1) {
@@ -861,7 +925,12 @@ function expectedProduct(model: Model, product: Product, from: number, to: numbe
   return { units, net };
 }
 
-function generateForecasts(model: Model, products: Product[], ledger: Ledger, metrics: MetricRow[]): ForecastRow[] {
+function generateForecasts(
+  model: Model,
+  products: Product[],
+  ledger: Ledger,
+  metrics: MetricRow[],
+): ForecastRow[] {
   const rng = stream('forecasts');
   const rows: ForecastRow[] = [];
   const todayInfo = model.info(model.today);
@@ -874,7 +943,10 @@ function generateForecasts(model: Model, products: Product[], ledger: Ledger, me
   });
   const top = products
     .filter((product) => product.isActive)
-    .sort((a, b) => ledger.productNetGbp[b.index]! - ledger.productNetGbp[a.index]! || a.index - b.index)
+    .sort(
+      (a, b) =>
+        ledger.productNetGbp[b.index]! - ledger.productNetGbp[a.index]! || a.index - b.index,
+    )
     .slice(0, 10);
 
   for (const product of top) {
@@ -897,10 +969,15 @@ function generateForecasts(model: Model, products: Product[], ledger: Ledger, me
   }
 
   const revenueFor = (month: Month) =>
-    products.reduce((sum, product) => sum + expectedProduct(model, product, month.first, month.end).net, 0);
+    products.reduce(
+      (sum, product) => sum + expectedProduct(model, product, month.first, month.end).net,
+      0,
+    );
 
   // Back-test: the last three complete months, with their actual revenue and accuracy.
-  const complete = metrics.filter((row, i) => i < metrics.length - 1 || row.daysInPeriod === daysOfMonth(row.periodDate));
+  const complete = metrics.filter(
+    (row, i) => i < metrics.length - 1 || row.daysInPeriod === daysOfMonth(row.periodDate),
+  );
   for (const row of complete.slice(-3)) {
     const first = dayInfo(Date.parse(row.periodDate) / DAY_MS);
     const month: Month = {
@@ -975,13 +1052,18 @@ function generateScenarios(
   const projectedGrossProfit = projectedRevenue - projectedCogs;
   const dso = (latest.accountsReceivable * latest.daysInPeriod) / latest.revenue;
 
-  // 2. Reorder points from the last 90 days' demand at a 95% service level.
+  // 2. Reorder points from the forecast over each lead time, at a 95% service level.
   const recommendations = products
     .filter((product) => product.isActive)
     .map((product) => {
       const plan = plans[product.index]!;
       // demand over the coming lead time from the forecast; variability from the last 90 days
-      const leadTimeDemand = expectedProduct(model, product, model.today + 1, model.today + product.leadTimeDays).units;
+      const leadTimeDemand = expectedProduct(
+        model,
+        product,
+        model.today + 1,
+        model.today + product.leadTimeDays,
+      ).units;
       const mean = leadTimeDemand / product.leadTimeDays;
       const [, deviation] = meanAndDeviation(ledger.units[product.index]!, DAYS - 90, DAYS);
       const safetyStock = Math.ceil(Z_95 * deviation * Math.sqrt(product.leadTimeDays));
@@ -995,24 +1077,38 @@ function generateScenarios(
         recommendedReorderPoint: reorderPoint,
         currentSafetyStock: plan.safetyStock,
         recommendedSafetyStock: safetyStock,
-        safetyStockValueChange: round2(((safetyStock - plan.safetyStock) * product.costCents) / 100),
+        safetyStockValueChange: round2(
+          ((safetyStock - plan.safetyStock) * product.costCents) / 100,
+        ),
       };
     });
   const changed = recommendations
-    .filter((r) => Math.abs(r.recommendedReorderPoint - r.currentReorderPoint) > Math.max(2, 0.1 * r.currentReorderPoint))
-    .sort((a, b) => Math.abs(b.safetyStockValueChange) - Math.abs(a.safetyStockValueChange) || a.sku.localeCompare(b.sku));
-  const safetyStockValueChange = round2(changed.reduce((sum, r) => sum + r.safetyStockValueChange, 0));
+    .filter(
+      (r) =>
+        Math.abs(r.recommendedReorderPoint - r.currentReorderPoint) >
+        Math.max(2, 0.1 * r.currentReorderPoint),
+    )
+    .sort(
+      (a, b) =>
+        Math.abs(b.safetyStockValueChange) - Math.abs(a.safetyStockValueChange) ||
+        (a.sku < b.sku ? -1 : 1),
+    );
+  const safetyStockValueChange = round2(
+    changed.reduce((sum, r) => sum + r.safetyStockValueChange, 0),
+  );
 
   // 3. Sensitivity of receivables and cash to wholesale payment terms.
   const wholesaleDaily =
     sumRange(ledger.netGbp.get('wholesale')!, model, model.today - 89, model.today) / 90;
-  const baselineTerms = CHANNELS.find((channel) => channel.name === 'wholesale')!.paymentDays;
+  const baselineTerms = channelNamed('wholesale').paymentDays;
   const sensitivity = [30, 45, 60, 75, 90].map((terms) => {
     const receivableChange = wholesaleDaily * (terms - baselineTerms);
     return {
       wholesalePaymentTermsDays: terms,
       accountsReceivable: round2(latest.accountsReceivable + receivableChange),
-      daysSalesOutstanding: round2(((latest.accountsReceivable + receivableChange) * latest.daysInPeriod) / latest.revenue),
+      daysSalesOutstanding: round2(
+        ((latest.accountsReceivable + receivableChange) * latest.daysInPeriod) / latest.revenue,
+      ),
       cashImpact: round2(-receivableChange),
     };
   });
@@ -1020,9 +1116,15 @@ function generateScenarios(
   return [
     {
       name: 'Increase prices by 10%',
-      description: 'List prices up 10% on every channel from next month, with the volume lost to a price elasticity of -0.8.',
+      description:
+        'List prices up 10% on every channel from next month, with the volume lost to a price elasticity of -0.8.',
       scenarioType: 'WHAT_IF',
-      parameters: { priceChangePercent: 10, priceElasticity: elasticity, channels: CHANNELS.map((c) => c.name), basedOn: { from: periodStart, to: periodEnd } },
+      parameters: {
+        priceChangePercent: 10,
+        priceElasticity: elasticity,
+        channels: CHANNELS.map((c) => c.name),
+        basedOn: { from: periodStart, to: periodEnd },
+      },
       results: {
         currency: 'GBP',
         baselineRevenue: round2(revenue),
@@ -1043,9 +1145,18 @@ function generateScenarios(
     },
     {
       name: 'Optimise reorder points',
-      description: 'Recalculate reorder points from forecast demand over each lead time, with safety stock for a 95% service level from the last 90 days of demand variability.',
+      description:
+        'Recalculate reorder points from forecast demand over each lead time, with safety stock for a 95% service level from the last 90 days of demand variability.',
       scenarioType: 'OPTIMIZATION',
-      parameters: { serviceLevel: 0.95, zScore: Z_95, demandSource: 'forecast over lead time', variabilityWindowDays: 90, leadTimeSource: 'product', scope: 'active products', locations: ['warehouse_uk', 'fba_uk', 'fba_usa'] },
+      parameters: {
+        serviceLevel: 0.95,
+        zScore: Z_95,
+        demandSource: 'forecast over lead time',
+        variabilityWindowDays: 90,
+        leadTimeSource: 'product',
+        scope: 'active products',
+        locations: ['warehouse_uk', 'fba_uk', 'fba_usa'],
+      },
       results: {
         productsAnalysed: recommendations.length,
         productsChanged: changed.length,
@@ -1070,8 +1181,17 @@ function generateScenarios(
       name: 'Wholesale payment terms sensitivity',
       description: 'Receivables, DSO and cash at wholesale payment terms from 30 to 90 days.',
       scenarioType: 'SENSITIVITY',
-      parameters: { variable: 'wholesalePaymentTermsDays', baseline: baselineTerms, values: [30, 45, 60, 75, 90], basedOn: { periodDate: latest.periodDate } },
-      results: { currency: 'GBP', wholesaleDailyRevenue: round2(wholesaleDaily), points: sensitivity },
+      parameters: {
+        variable: 'wholesalePaymentTermsDays',
+        baseline: baselineTerms,
+        values: [30, 45, 60, 75, 90],
+        basedOn: { periodDate: latest.periodDate },
+      },
+      results: {
+        currency: 'GBP',
+        wholesaleDailyRevenue: round2(wholesaleDaily),
+        points: sensitivity,
+      },
       impactSummary: {
         cashPerExtraDay: round2(-wholesaleDaily),
         summary: `Each extra day of wholesale credit ties up about £${groupThousands(Math.round(wholesaleDaily))} of cash.`,
@@ -1174,7 +1294,19 @@ export async function seedSentiaData(
           product.isActive,
         ];
       }),
-      ['text', 'text', 'text', 'text', 'numeric', 'numeric', 'int4', 'int4', 'int4', 'int4', 'bool'],
+      [
+        'text',
+        'text',
+        'text',
+        'text',
+        'numeric',
+        'numeric',
+        'int4',
+        'int4',
+        'int4',
+        'int4',
+        'bool',
+      ],
     )} AS p(sku, name, description, category, unit_cost, unit_price, reorder_point,
       reorder_quantity, lead_time_days, safety_stock, is_active)
     RETURNING id, sku`);
@@ -1208,7 +1340,19 @@ export async function seedSentiaData(
           sale.channel.market,
           sale.channel.currency,
         ]),
-        ['uuid', 'date', 'int4', 'numeric', 'numeric', 'text', 'text', 'numeric', 'numeric', 'text', 'text'],
+        [
+          'uuid',
+          'date',
+          'int4',
+          'numeric',
+          'numeric',
+          'text',
+          'text',
+          'numeric',
+          'numeric',
+          'text',
+          'text',
+        ],
       )} AS s(product_id, sale_date, quantity, unit_price, total_amount, channel, channel_order_id,
         commission_rate, commission_amount, market, currency)`);
     sales += result.rowCount;
@@ -1279,7 +1423,20 @@ export async function seedSentiaData(
         row.daysInPeriod,
         row.notes,
       ]),
-      ['date', 'numeric', 'numeric', 'numeric', 'numeric', 'numeric', 'numeric', 'numeric', 'numeric', 'numeric', 'int4', 'text'],
+      [
+        'date',
+        'numeric',
+        'numeric',
+        'numeric',
+        'numeric',
+        'numeric',
+        'numeric',
+        'numeric',
+        'numeric',
+        'numeric',
+        'int4',
+        'text',
+      ],
     )} AS m(period_date, cash, accounts_receivable, inventory, other_current_assets,
       accounts_payable, short_term_debt, other_current_liabilities, revenue, cost_of_goods_sold,
       days_in_period, notes)`);

@@ -4,7 +4,11 @@
  * and reach SQL only through sql.identifier.
  */
 import { randomUUID } from 'node:crypto';
-import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
+import {
+  UniqueIntegrityConstraintViolationError,
+  type DatabasePool,
+  type DatabaseTransactionConnection,
+} from 'slonik';
 import { z } from 'zod';
 import { recordAudit } from '../audit/audit-log.js';
 import { latestVersion, type MigrationSet } from '../db/migrations/files.js';
@@ -101,7 +105,19 @@ function validTier(tier: string | undefined): Tier {
   return tier;
 }
 
-export async function createTenant(ctx: LifecycleContext, input: CreateTenantInput): Promise<Tenant> {
+export type CreateTenantOptions = {
+  /**
+   * Fills the new schema inside the same transaction (search_path is the tenant's schema), so a
+   * failure leaves no tenant behind.
+   */
+  seed?: (tx: DatabaseTransactionConnection, created: { tenant: Tenant; companyId: string }) => Promise<void>;
+};
+
+export async function createTenant(
+  ctx: LifecycleContext,
+  input: CreateTenantInput,
+  options: CreateTenantOptions = {},
+): Promise<Tenant> {
   const slug = assertValidSlug(input.slug);
   const name = validName(input.name);
   const tier = validTier(input.tier);
@@ -159,9 +175,11 @@ export async function createTenant(ctx: LifecycleContext, input: CreateTenantInp
     await tx.query(sql.unsafe`
       /* insertTenantMigrationState */
       INSERT INTO public.tenant_migration_state (tenant_id, version) VALUES (${id}, ${version})`);
-    await tx.query(sql.unsafe`
+    const companyId = await tx.oneFirst(sql.type(z.object({ id: z.string() }))`
       /* insertDefaultCompany */
-      INSERT INTO ${sql.identifier([schemaName, 'companies'])} (name) VALUES (${name})`);
+      INSERT INTO ${sql.identifier([schemaName, 'companies'])} (name) VALUES (${name}) RETURNING id`);
+    const created = toTenant(row);
+    await options.seed?.(tx, { tenant: created, companyId });
     await recordAudit(tx, {
       action: 'tenant.created',
       actor: ctx.actor,
@@ -170,7 +188,7 @@ export async function createTenant(ctx: LifecycleContext, input: CreateTenantInp
       resourceId: id,
       changes: { slug, name, tier, status, schemaVersion: latestVersion(files) },
     });
-    return toTenant(row);
+    return created;
   }, 0);
 }
 

@@ -1,0 +1,44 @@
+/**
+ * The demo tenant "Sentia Spirits": created with its data in one transaction when missing.
+ */
+import { ConflictError } from '../errors.js';
+import { createTenant, getTenant, type LifecycleContext, type Tenant } from '../tenants/lifecycle.js';
+import { NotFoundError } from '../errors.js';
+import { seedSentiaData, type DemoSummary } from './sentia-data.js';
+
+export const DEMO_SLUG = 'sentia-spirits';
+export const DEMO_NAME = 'Sentia Spirits';
+
+export type DemoResult = { tenant: Tenant; created: boolean; data?: DemoSummary };
+
+const todayUtc = () => new Date().toISOString().slice(0, 10);
+
+export async function ensureDemoTenant(
+  ctx: LifecycleContext,
+  options: { today?: string } = {},
+): Promise<DemoResult> {
+  try {
+    return { tenant: await getTenant(ctx.pool, DEMO_SLUG), created: false };
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+  let data: DemoSummary | undefined;
+  try {
+    const tenant = await createTenant(
+      ctx,
+      { slug: DEMO_SLUG, name: DEMO_NAME, tier: 'professional', status: 'active' },
+      {
+        seed: async (tx, { companyId }) => {
+          data = await seedSentiaData(tx, { companyId, today: options.today ?? todayUtc() });
+        },
+      },
+    );
+    return { tenant, created: true, data };
+  } catch (error) {
+    // Another process created it at the same moment: that is the outcome we wanted.
+    if (error instanceof ConflictError && error.details.field === 'slug') {
+      return { tenant: await getTenant(ctx.pool, DEMO_SLUG), created: false };
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * `npm start`: open the database (embedded PostgreSQL unless DATABASE_URL is set), migrate,
+ * create the demo tenant if missing, and serve HTTP until SIGINT or SIGTERM.
+ */
+import { ConfigError, loadConfig } from '../config.js';
+import { openDatabase } from '../db/database.js';
+import { loadMigrations } from '../db/migrations/files.js';
+import { migrate } from '../db/migrations/runner.js';
+import { DEMO_SLUG, ensureDemoTenant } from '../demo/demo-tenant.js';
+import { isAppError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { buildApp } from './app.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const migrations = await loadMigrations(config.sqlDir);
+  const db = await openDatabase(config, { log: (line) => logger.debug({ postgres: line }) });
+  logger.info({ embedded: db.embedded }, db.embedded ? `embedded PostgreSQL ready (data in ${config.embedded.dir})` : 'connected to DATABASE_URL');
+
+  let closing: Promise<void> | undefined;
+  const app = buildApp({ pool: db.pool, migrations, logger });
+  const shutdown = (signal: string) => {
+    closing ??= (async () => {
+      logger.info({ signal }, 'shutting down');
+      await app.close();
+      await db.close();
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+
+  try {
+    const summary = await migrate(db.pool, migrations, { concurrency: config.migrateConcurrency });
+    logger.info(summary, 'migrations checked');
+    const demo = await ensureDemoTenant({
+      pool: db.pool,
+      migrations,
+      actor: 'system',
+      retentionDays: config.tenantRetentionDays,
+      roleLogin: config.tenantRoleLogin,
+    });
+    if (demo.created) logger.info({ tenant: DEMO_SLUG, data: demo.data }, 'demo tenant created');
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await shutdown('startup failure');
+    throw error;
+  }
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      shutdown(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+  const url = `http://localhost:${config.port}`;
+  process.stdout.write(
+    [
+      '',
+      `CapLiquify API is running at ${url}`,
+      `  health:    ${url}/healthz   readiness: ${url}/readyz`,
+      `  database:  ${db.embedded ? `embedded PostgreSQL (${config.embedded.dir})` : 'DATABASE_URL'}`,
+      `  demo tenant: ${DEMO_SLUG} (Sentia Spirits)`,
+      '  Press Ctrl+C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((error: unknown) => {
+  const message =
+    error instanceof ConfigError
+      ? error.message
+      : isAppError(error)
+        ? error.message
+        : `unexpected error: ${error instanceof Error ? error.stack : String(error)}`;
+  process.stderr.write(`capliquify: ${message}\n`);
+  process.exit(1);
+});

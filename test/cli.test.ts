@@ -1,0 +1,285 @@
+import { mkdir, mkdtemp, writeFile, chmod, chown } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'slonik';
+import { startEmbeddedPostgres } from '../src/db/embedded.js';
+import { runCli } from './support/cli.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { copySqlDir } from './support/sql-dir.js';
+
+let db: TestDatabase;
+let env: Record<string, string>;
+const cli = (...args: string[]) => runCli(args, env);
+
+beforeAll(async () => {
+  db = await createTestDatabase({ migrate: false });
+  env = { DATABASE_URL: db.url };
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe('capliquify, in the order an operator meets it', () => {
+  test('a command before the first migration says what to do', async () => {
+    const result = await cli('tenants', 'list');
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'capliquify: The database has pending migrations: run `capliquify migrate` first.\n',
+    });
+  });
+
+  test('migrate applies the public migrations and prints a summary', async () => {
+    const result = await cli('migrate');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        'applied sql/public/0001_platform.sql',
+        'applied sql/public/0002_isolation_checks.sql',
+        'Tenant schemas at version 1: 0 migrated, 0 already current, 0 failed.',
+        '',
+      ].join('\n'),
+    );
+    expect((await cli('migrate')).stdout).toBe(
+      'Tenant schemas at version 1: 0 migrated, 0 already current, 0 failed.\n',
+    );
+  });
+
+  test('tenants create prints the tenant as JSON', async () => {
+    const result = await cli('tenants', 'create', '--slug', 'acme', '--name', 'Acme Ltd', '--tier', 'professional');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    const tenant = JSON.parse(result.stdout);
+    expect(tenant).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      slug: 'acme',
+      name: 'Acme Ltd',
+      schemaName: `tenant_${tenant.id.replaceAll('-', '')}`,
+      tier: 'professional',
+      status: 'trial',
+      createdAt: expect.any(String),
+      deletedAt: null,
+    });
+    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname = ${tenant.schemaName}`)).toBe(1);
+  });
+
+  test.each([
+    [['tenants', 'create', '--slug', 'acme', '--name', 'Again'], 'capliquify: A tenant with slug "acme" already exists.\n'],
+    [['tenants', 'create', '--slug', 'Bad Slug', '--name', 'X'], 'capliquify: Invalid slug "Bad Slug": it may contain only lowercase letters, digits and dashes.\n'],
+    [['tenants', 'create', '--slug', 'api', '--name', 'X'], 'capliquify: Invalid slug "api": it "api" is reserved.\n'],
+    [['tenants', 'delete', 'nope'], 'capliquify: No tenant "nope".\n'],
+    [['tenants', 'restore', 'acme'], 'capliquify: Tenant "acme" is not deleted.\n'],
+  ])('a user error exits 1 with one line: %j', async (args, stderr) => {
+    expect(await cli(...args)).toEqual({ code: 1, stdout: '', stderr });
+  });
+
+  test.each([
+    [['tenants', 'create', '--slug', 'x-y-z', '--name', 'X', '--tier', 'gold'], /argument 'gold' is invalid/],
+    [['tenants', 'create', '--name', 'X'], /required option '--slug <slug>' not specified/],
+    [['tenants', 'frobnicate'], /unknown command 'frobnicate'/],
+    [['migrate', '--concurrency', '0'], /must be a whole number from 1 to 64/],
+    [['tenants', 'list', '--colour'], /unknown option '--colour'/],
+    [[], /Usage: capliquify/],
+  ])('a usage error exits 2: %j', async (args, message) => {
+    const result = await cli(...args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toBe('');
+  });
+
+  test('--help exits 0', async () => {
+    const result = await cli('tenants', '--help');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/create \[options\]/);
+  });
+
+  test('tenants list prints a table, or JSON', async () => {
+    await cli('tenants', 'create', '--slug', 'beta-co', '--name', 'Beta Co');
+    const table = await cli('tenants', 'list');
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^SLUG\s+NAME\s+TIER\s+STATUS\s+VERSION\s+CREATED\s+DELETED$/);
+    expect(lines.slice(1).map((line) => line.split(/\s{2,}/).slice(0, 5))).toEqual([
+      ['acme', 'Acme Ltd', 'professional', 'trial', '1'],
+      ['beta-co', 'Beta Co', 'starter', 'trial', '1'],
+    ]);
+    const json = await cli('tenants', 'list', '--json');
+    expect(JSON.parse(json.stdout).map((t: { slug: string; schemaVersion: number }) => [t.slug, t.schemaVersion])).toEqual([
+      ['acme', 1],
+      ['beta-co', 1],
+    ]);
+  });
+
+  test('delete, restore and purge', async () => {
+    const deleted = await cli('tenants', 'delete', 'beta-co');
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toMatch(/^Deleted tenant beta-co\. Its schema is kept until \d{4}-\d{2}-\d{2}; restore it with `capliquify tenants restore beta-co`\.\n$/);
+    expect(JSON.parse((await cli('tenants', 'list', '--json')).stdout)).toHaveLength(1);
+    expect(JSON.parse((await cli('tenants', 'list', '--json', '--all')).stdout)).toHaveLength(2);
+
+    expect(await cli('tenants', 'restore', 'beta-co')).toEqual({ code: 0, stdout: 'Restored tenant beta-co.\n', stderr: '' });
+    await cli('tenants', 'delete', 'beta-co');
+    const early = await cli('tenants', 'purge', 'beta-co');
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/^capliquify: Tenant "beta-co" is retained until .* \(30 days after deletion\): purge it then, or force it\.\n$/);
+
+    const schema = JSON.parse((await cli('tenants', 'list', '--json', '--all')).stdout)
+      .find((t: { slug: string }) => t.slug === 'beta-co').schemaName;
+    const purged = await cli('tenants', 'purge', 'beta-co', '--force');
+    expect(purged).toEqual({ code: 0, stdout: `Purged tenant beta-co: dropped schema and role ${schema}.\n`, stderr: '' });
+    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname = ${schema}`)).toBe(0);
+    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM pg_roles WHERE rolname = ${schema}`)).toBe(0);
+  });
+
+  test('migrate, status and rollback of a new tenant migration', async () => {
+    const copy = await copySqlDir();
+    await copy.write('tenant/0002_product_barcode.sql', 'ALTER TABLE products ADD COLUMN barcode varchar(32);\n');
+    await copy.write('tenant/0002_product_barcode.down.sql', 'ALTER TABLE products DROP COLUMN barcode;\n');
+    const withNew = { ...env, SQL_DIR: copy.dir };
+
+    const status = await runCli(['migrate', 'status'], withNew);
+    expect(status.stdout).toBe(
+      [
+        'Public: 2 applied (0001, 0002), 0 pending.',
+        'Tenant migrations: latest 2; 1 tenant(s), 1 behind.',
+        '  version 1: 1 tenant(s)',
+        '',
+      ].join('\n'),
+    );
+    const migrated = await runCli(['migrate', '--concurrency', '2'], withNew);
+    expect(migrated).toEqual({
+      code: 0,
+      stdout: 'tenants 1/1 (100%)\nTenant schemas at version 2: 1 migrated, 0 already current, 0 failed.\n',
+      stderr: '',
+    });
+    const json = JSON.parse((await runCli(['migrate', 'status', '--json'], withNew)).stdout);
+    expect(json.tenant).toMatchObject({ latest: 2, versions: [{ version: 2, tenants: 1 }], behind: 0 });
+
+    const rolledBack = await runCli(['migrate', 'rollback'], withNew);
+    expect(rolledBack).toEqual({
+      code: 0,
+      stdout: 'tenants 1/1 (100%)\nRolled back sql/tenant/0002_product_barcode.sql to version 1: 1 schema(s) reverted, 0 failed.\n',
+      stderr: '',
+    });
+  });
+
+  test('demo creates Sentia Spirits once, with its data', async () => {
+    const first = await cli('demo', '--today', '2026-01-31');
+    expect(first.code).toBe(0);
+    const created = JSON.parse(first.stdout);
+    expect(created).toMatchObject({ slug: 'sentia-spirits', name: 'Sentia Spirits', created: true });
+    expect(created.data.products).toBeGreaterThanOrEqual(45);
+    expect(created.data.products).toBeLessThanOrEqual(55);
+    expect(created.data.workingCapitalMetrics).toBe(12);
+    const channels = await db.pool.anyFirst(sql.unsafe`
+      SELECT DISTINCT channel FROM ${sql.identifier([created.schemaName, 'sales'])} ORDER BY 1`);
+    expect(channels).toEqual(['amazon_uk', 'amazon_usa', 'direct', 'shopify_eu', 'shopify_uk', 'shopify_usa', 'wholesale']);
+    const span = await db.pool.one(sql.unsafe`
+      SELECT min(sale_date)::text AS first, max(sale_date)::text AS last, count(DISTINCT sale_date) AS days
+      FROM ${sql.identifier([created.schemaName, 'sales'])}`);
+    expect(span).toEqual({ first: '2025-02-01', last: '2026-01-31', days: 365 });
+    const locations = await db.pool.oneFirst(sql.unsafe`
+      SELECT count(DISTINCT location) FROM ${sql.identifier([created.schemaName, 'inventory'])}`);
+    expect(locations).toBe(3);
+
+    const second = JSON.parse((await cli('demo')).stdout);
+    expect(second).toMatchObject({ id: created.id, created: false, data: null });
+  });
+});
+
+describe('one-line errors when the database cannot be used', () => {
+  test('DATABASE_URL refused', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const result = await runCli(['tenants', 'list'], { DATABASE_URL: `postgres://app:secret@127.0.0.1:${closed}/app` });
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `capliquify: PostgreSQL refused the connection at postgres://app:***@127.0.0.1:${closed}/app: is the server running and listening on that host and port?\n`,
+    });
+  });
+
+  test('DATABASE_URL with a wrong password', async () => {
+    const url = new URL(db.url);
+    url.password = 'not-the-password';
+    const result = await runCli(['tenants', 'list'], { DATABASE_URL: url.toString() });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^capliquify: PostgreSQL rejected the credentials for postgres:\/\/postgres:\*\*\*@.*: check the user and password in DATABASE_URL\.\n$/);
+  });
+
+  test('an invalid DATABASE_URL', async () => {
+    const result = await runCli(['tenants', 'list'], { DATABASE_URL: 'mysql://localhost/x' });
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'capliquify: invalid configuration: DATABASE_URL: must be a postgres:// or postgresql:// URL\n',
+    });
+  });
+
+  describe('embedded PostgreSQL', () => {
+    let base: string;
+    beforeAll(async () => {
+      base = await mkdtemp(path.join(os.tmpdir(), 'capliquify-cli-'));
+      await chmod(base, 0o755);
+    });
+
+    test('its port already taken', async () => {
+      const taken = net.createServer();
+      const port = await new Promise<number>((resolve) =>
+        taken.listen(0, '127.0.0.1', () => resolve((taken.address() as net.AddressInfo).port)),
+      );
+      try {
+        const result = await runCli(['migrate', 'status'], {
+          EMBEDDED_PG_DIR: path.join(base, 'port-taken'),
+          EMBEDDED_PG_PORT: String(port),
+        });
+        expect(result).toEqual({
+          code: 1,
+          stdout: '',
+          stderr: `capliquify: Port ${port} is already in use: stop the program using it, or set EMBEDDED_PG_PORT to a free port (or DATABASE_URL to an existing server).\n`,
+        });
+      } finally {
+        taken.close();
+      }
+    }, 60_000);
+
+    test('a data directory that is not a PostgreSQL cluster', async () => {
+      const dir = path.join(base, 'not-a-cluster');
+      await mkdir(dir);
+      await writeFile(path.join(dir, 'notes.txt'), 'hello');
+      const result = await runCli(['migrate', 'status'], { EMBEDDED_PG_DIR: dir, EMBEDDED_PG_PORT: '1' });
+      expect(result).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `capliquify: ${dir} is not empty and is not a PostgreSQL data directory: remove it, or set EMBEDDED_PG_DIR to another directory.\n`,
+      });
+    });
+
+    test('a data directory PostgreSQL cannot read', async () => {
+      const dir = path.join(base, 'unreadable');
+      const server = await startEmbeddedPostgres({ dir, port: 55_000 + Math.floor(Math.random() * 5000) });
+      await server.stop();
+      if (process.getuid?.() === 0) await chown(dir, 0, 0); // PostgreSQL runs as 'postgres' here
+      else await chmod(dir, 0o000);
+      try {
+        const result = await runCli(['migrate', 'status'], {
+          EMBEDDED_PG_DIR: dir,
+          EMBEDDED_PG_PORT: String(55_000 + Math.floor(Math.random() * 5000)),
+        });
+        expect(result.code).toBe(1);
+        expect(result.stdout).toBe('');
+        expect(result.stderr.split('\n')).toHaveLength(2); // one line and its newline
+        expect(result.stderr).toMatch(
+          /^capliquify: (PostgreSQL cannot use the data directory|Cannot read the embedded PostgreSQL data directory) .*(fix its owner and permissions|fix its permissions)/,
+        );
+      } finally {
+        await chmod(dir, 0o700);
+      }
+    }, 60_000);
+  });
+});
