@@ -11,7 +11,10 @@ export function createLogger(level: Config['logLevel'], name = 'capliquify'): Lo
     {
       name,
       level,
-      redact: { paths: ['*.password', '*.url', '*.databaseUrl', '*.authorization', '*.apiKey'], censor: '[redacted]' },
+      redact: {
+        paths: ['*.password', '*.url', '*.databaseUrl', '*.authorization', '*.apiKey'],
+        censor: '[redacted]',
+      },
     },
     pino.destination({ fd: 2, sync: true }),
   );

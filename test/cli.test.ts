@@ -47,7 +47,16 @@ describe('capliquify, in the order an operator meets it', () => {
   });
 
   test('tenants create prints the tenant as JSON', async () => {
-    const result = await cli('tenants', 'create', '--slug', 'acme', '--name', 'Acme Ltd', '--tier', 'professional');
+    const result = await cli(
+      'tenants',
+      'create',
+      '--slug',
+      'acme',
+      '--name',
+      'Acme Ltd',
+      '--tier',
+      'professional',
+    );
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
     const tenant = JSON.parse(result.stdout);
@@ -61,13 +70,26 @@ describe('capliquify, in the order an operator meets it', () => {
       createdAt: expect.any(String),
       deletedAt: null,
     });
-    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname = ${tenant.schemaName}`)).toBe(1);
+    expect(
+      await db.pool.oneFirst(
+        sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname = ${tenant.schemaName}`,
+      ),
+    ).toBe(1);
   });
 
   test.each([
-    [['tenants', 'create', '--slug', 'acme', '--name', 'Again'], 'capliquify: A tenant with slug "acme" already exists.\n'],
-    [['tenants', 'create', '--slug', 'Bad Slug', '--name', 'X'], 'capliquify: Invalid slug "Bad Slug": it may contain only lowercase letters, digits and dashes.\n'],
-    [['tenants', 'create', '--slug', 'api', '--name', 'X'], 'capliquify: Invalid slug "api": it "api" is reserved.\n'],
+    [
+      ['tenants', 'create', '--slug', 'acme', '--name', 'Again'],
+      'capliquify: A tenant with slug "acme" already exists.\n',
+    ],
+    [
+      ['tenants', 'create', '--slug', 'Bad Slug', '--name', 'X'],
+      'capliquify: Invalid slug "Bad Slug": it may contain only lowercase letters, digits and dashes.\n',
+    ],
+    [
+      ['tenants', 'create', '--slug', 'api', '--name', 'X'],
+      'capliquify: Invalid slug "api": it "api" is reserved.\n',
+    ],
     [['tenants', 'delete', 'nope'], 'capliquify: No tenant "nope".\n'],
     [['tenants', 'restore', 'acme'], 'capliquify: Tenant "acme" is not deleted.\n'],
   ])('a user error exits 1 with one line: %j', async (args, stderr) => {
@@ -75,7 +97,10 @@ describe('capliquify, in the order an operator meets it', () => {
   });
 
   test.each([
-    [['tenants', 'create', '--slug', 'x-y-z', '--name', 'X', '--tier', 'gold'], /argument 'gold' is invalid/],
+    [
+      ['tenants', 'create', '--slug', 'x-y-z', '--name', 'X', '--tier', 'gold'],
+      /argument 'gold' is invalid/,
+    ],
     [['tenants', 'create', '--name', 'X'], /required option '--slug <slug>' not specified/],
     [['tenants', 'frobnicate'], /unknown command 'frobnicate'/],
     [['migrate', '--concurrency', '0'], /must be a whole number from 1 to 64/],
@@ -105,7 +130,12 @@ describe('capliquify, in the order an operator meets it', () => {
       ['beta-co', 'Beta Co', 'starter', 'trial', '1'],
     ]);
     const json = await cli('tenants', 'list', '--json');
-    expect(JSON.parse(json.stdout).map((t: { slug: string; schemaVersion: number }) => [t.slug, t.schemaVersion])).toEqual([
+    expect(
+      JSON.parse(json.stdout).map((t: { slug: string; schemaVersion: number }) => [
+        t.slug,
+        t.schemaVersion,
+      ]),
+    ).toEqual([
       ['acme', 1],
       ['beta-co', 1],
     ]);
@@ -114,28 +144,53 @@ describe('capliquify, in the order an operator meets it', () => {
   test('delete, restore and purge', async () => {
     const deleted = await cli('tenants', 'delete', 'beta-co');
     expect(deleted.code).toBe(0);
-    expect(deleted.stdout).toMatch(/^Deleted tenant beta-co\. Its schema is kept until \d{4}-\d{2}-\d{2}; restore it with `capliquify tenants restore beta-co`\.\n$/);
+    expect(deleted.stdout).toMatch(
+      /^Deleted tenant beta-co\. Its schema is kept until \d{4}-\d{2}-\d{2}; restore it with `capliquify tenants restore beta-co`\.\n$/,
+    );
     expect(JSON.parse((await cli('tenants', 'list', '--json')).stdout)).toHaveLength(1);
     expect(JSON.parse((await cli('tenants', 'list', '--json', '--all')).stdout)).toHaveLength(2);
 
-    expect(await cli('tenants', 'restore', 'beta-co')).toEqual({ code: 0, stdout: 'Restored tenant beta-co.\n', stderr: '' });
+    expect(await cli('tenants', 'restore', 'beta-co')).toEqual({
+      code: 0,
+      stdout: 'Restored tenant beta-co.\n',
+      stderr: '',
+    });
     await cli('tenants', 'delete', 'beta-co');
     const early = await cli('tenants', 'purge', 'beta-co');
     expect(early.code).toBe(1);
-    expect(early.stderr).toMatch(/^capliquify: Tenant "beta-co" is retained until .* \(30 days after deletion\): purge it then, or force it\.\n$/);
+    expect(early.stderr).toMatch(
+      /^capliquify: Tenant "beta-co" is retained until .* \(30 days after deletion\): purge it then, or force it\.\n$/,
+    );
 
-    const schema = JSON.parse((await cli('tenants', 'list', '--json', '--all')).stdout)
-      .find((t: { slug: string }) => t.slug === 'beta-co').schemaName;
+    const schema = JSON.parse((await cli('tenants', 'list', '--json', '--all')).stdout).find(
+      (t: { slug: string }) => t.slug === 'beta-co',
+    ).schemaName;
     const purged = await cli('tenants', 'purge', 'beta-co', '--force');
-    expect(purged).toEqual({ code: 0, stdout: `Purged tenant beta-co: dropped schema and role ${schema}.\n`, stderr: '' });
-    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname = ${schema}`)).toBe(0);
-    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM pg_roles WHERE rolname = ${schema}`)).toBe(0);
+    expect(purged).toEqual({
+      code: 0,
+      stdout: `Purged tenant beta-co: dropped schema and role ${schema}.\n`,
+      stderr: '',
+    });
+    expect(
+      await db.pool.oneFirst(
+        sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname = ${schema}`,
+      ),
+    ).toBe(0);
+    expect(
+      await db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM pg_roles WHERE rolname = ${schema}`),
+    ).toBe(0);
   });
 
   test('migrate, status and rollback of a new tenant migration', async () => {
     const copy = await copySqlDir();
-    await copy.write('tenant/0002_product_barcode.sql', 'ALTER TABLE products ADD COLUMN barcode varchar(32);\n');
-    await copy.write('tenant/0002_product_barcode.down.sql', 'ALTER TABLE products DROP COLUMN barcode;\n');
+    await copy.write(
+      'tenant/0002_product_barcode.sql',
+      'ALTER TABLE products ADD COLUMN barcode varchar(32);\n',
+    );
+    await copy.write(
+      'tenant/0002_product_barcode.down.sql',
+      'ALTER TABLE products DROP COLUMN barcode;\n',
+    );
     const withNew = { ...env, SQL_DIR: copy.dir };
 
     const status = await runCli(['migrate', 'status'], withNew);
@@ -150,16 +205,22 @@ describe('capliquify, in the order an operator meets it', () => {
     const migrated = await runCli(['migrate', '--concurrency', '2'], withNew);
     expect(migrated).toEqual({
       code: 0,
-      stdout: 'tenants 1/1 (100%)\nTenant schemas at version 2: 1 migrated, 0 already current, 0 failed.\n',
+      stdout:
+        'tenants 1/1 (100%)\nTenant schemas at version 2: 1 migrated, 0 already current, 0 failed.\n',
       stderr: '',
     });
     const json = JSON.parse((await runCli(['migrate', 'status', '--json'], withNew)).stdout);
-    expect(json.tenant).toMatchObject({ latest: 2, versions: [{ version: 2, tenants: 1 }], behind: 0 });
+    expect(json.tenant).toMatchObject({
+      latest: 2,
+      versions: [{ version: 2, tenants: 1 }],
+      behind: 0,
+    });
 
     const rolledBack = await runCli(['migrate', 'rollback'], withNew);
     expect(rolledBack).toEqual({
       code: 0,
-      stdout: 'tenants 1/1 (100%)\nRolled back sql/tenant/0002_product_barcode.sql to version 1: 1 schema(s) reverted, 0 failed.\n',
+      stdout:
+        'tenants 1/1 (100%)\nRolled back sql/tenant/0002_product_barcode.sql to version 1: 1 schema(s) reverted, 0 failed.\n',
       stderr: '',
     });
   });
@@ -168,13 +229,25 @@ describe('capliquify, in the order an operator meets it', () => {
     const first = await cli('demo', '--today', '2026-01-31');
     expect(first.code).toBe(0);
     const created = JSON.parse(first.stdout);
-    expect(created).toMatchObject({ slug: 'sentia-spirits', name: 'Sentia Spirits', created: true });
+    expect(created).toMatchObject({
+      slug: 'sentia-spirits',
+      name: 'Sentia Spirits',
+      created: true,
+    });
     expect(created.data.products).toBeGreaterThanOrEqual(45);
     expect(created.data.products).toBeLessThanOrEqual(55);
     expect(created.data.workingCapitalMetrics).toBe(12);
     const channels = await db.pool.anyFirst(sql.unsafe`
       SELECT DISTINCT channel FROM ${sql.identifier([created.schemaName, 'sales'])} ORDER BY 1`);
-    expect(channels).toEqual(['amazon_uk', 'amazon_usa', 'direct', 'shopify_eu', 'shopify_uk', 'shopify_usa', 'wholesale']);
+    expect(channels).toEqual([
+      'amazon_uk',
+      'amazon_usa',
+      'direct',
+      'shopify_eu',
+      'shopify_uk',
+      'shopify_usa',
+      'wholesale',
+    ]);
     const span = await db.pool.one(sql.unsafe`
       SELECT min(sale_date)::text AS first, max(sale_date)::text AS last, count(DISTINCT sale_date) AS days
       FROM ${sql.identifier([created.schemaName, 'sales'])}`);
@@ -196,7 +269,9 @@ describe('one-line errors when the database cannot be used', () => {
         probe.close(() => resolve(port));
       });
     });
-    const result = await runCli(['tenants', 'list'], { DATABASE_URL: `postgres://app:secret@127.0.0.1:${closed}/app` });
+    const result = await runCli(['tenants', 'list'], {
+      DATABASE_URL: `postgres://app:secret@127.0.0.1:${closed}/app`,
+    });
     expect(result).toEqual({
       code: 1,
       stdout: '',
@@ -209,7 +284,9 @@ describe('one-line errors when the database cannot be used', () => {
     url.password = 'not-the-password';
     const result = await runCli(['tenants', 'list'], { DATABASE_URL: url.toString() });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^capliquify: PostgreSQL rejected the credentials for postgres:\/\/postgres:\*\*\*@.*: check the user and password in DATABASE_URL\.\n$/);
+    expect(result.stderr).toMatch(
+      /^capliquify: PostgreSQL rejected the credentials for postgres:\/\/postgres:\*\*\*@.*: check the user and password in DATABASE_URL\.\n$/,
+    );
   });
 
   test('an invalid DATABASE_URL', async () => {
@@ -217,7 +294,8 @@ describe('one-line errors when the database cannot be used', () => {
     expect(result).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'capliquify: invalid configuration: DATABASE_URL: must be a postgres:// or postgresql:// URL\n',
+      stderr:
+        'capliquify: invalid configuration: DATABASE_URL: must be a postgres:// or postgresql:// URL\n',
     });
   });
 
@@ -252,7 +330,10 @@ describe('one-line errors when the database cannot be used', () => {
       const dir = path.join(base, 'not-a-cluster');
       await mkdir(dir);
       await writeFile(path.join(dir, 'notes.txt'), 'hello');
-      const result = await runCli(['migrate', 'status'], { EMBEDDED_PG_DIR: dir, EMBEDDED_PG_PORT: '1' });
+      const result = await runCli(['migrate', 'status'], {
+        EMBEDDED_PG_DIR: dir,
+        EMBEDDED_PG_PORT: '1',
+      });
       expect(result).toEqual({
         code: 1,
         stdout: '',
@@ -262,9 +343,13 @@ describe('one-line errors when the database cannot be used', () => {
 
     test('a data directory PostgreSQL cannot read', async () => {
       const dir = path.join(base, 'unreadable');
-      const server = await startEmbeddedPostgres({ dir, port: 55_000 + Math.floor(Math.random() * 5000) });
+      const server = await startEmbeddedPostgres({
+        dir,
+        port: 55_000 + Math.floor(Math.random() * 5000),
+      });
       await server.stop();
-      if (process.getuid?.() === 0) await chown(dir, 0, 0); // PostgreSQL runs as 'postgres' here
+      if (process.getuid?.() === 0)
+        await chown(dir, 0, 0); // PostgreSQL runs as 'postgres' here
       else await chmod(dir, 0o000);
       try {
         const result = await runCli(['migrate', 'status'], {

@@ -8,7 +8,8 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { copySqlDir } from './support/sql-dir.js';
 import { statementCounter } from './support/statements.js';
 
-const ADD_COLUMN = 'ALTER TABLE products ADD COLUMN shelf_life_days integer\n  CONSTRAINT products_shelf_life_positive CHECK (shelf_life_days > 0);\n';
+const ADD_COLUMN =
+  'ALTER TABLE products ADD COLUMN shelf_life_days integer\n  CONSTRAINT products_shelf_life_positive CHECK (shelf_life_days > 0);\n';
 const DROP_COLUMN = 'ALTER TABLE products DROP COLUMN shelf_life_days;\n';
 
 const hasShelfLife = async (db: TestDatabase, tenant: Tenant) =>
@@ -29,7 +30,12 @@ describe('fan-out over 200 tenants', () => {
     db = await createTestDatabase();
     tenants = [];
     for (let i = 0; i < 200; i += 1) {
-      tenants.push(await createTenant(db.lifecycle, { slug: `fan-${String(i).padStart(3, '0')}`, name: `Fan ${i}` }));
+      tenants.push(
+        await createTenant(db.lifecycle, {
+          slug: `fan-${String(i).padStart(3, '0')}`,
+          name: `Fan ${i}`,
+        }),
+      );
     }
     const copy = await copySqlDir();
     await copy.write('tenant/0002_product_shelf_life.sql', ADD_COLUMN);
@@ -44,7 +50,12 @@ describe('fan-out over 200 tenants', () => {
     const counter = statementCounter();
     const counted = await db.openPool({ interceptors: [counter.interceptor] });
     const summary = await migrate(counted, db.migrations);
-    expect(summary).toMatchObject({ publicApplied: [], migrated: 0, alreadyCurrent: 200, failed: [] });
+    expect(summary).toMatchObject({
+      publicApplied: [],
+      migrated: 0,
+      alreadyCurrent: 200,
+      failed: [],
+    });
     expect(counter.statements).toHaveLength(1);
   });
 
@@ -61,10 +72,18 @@ describe('fan-out over 200 tenants', () => {
     expect(first.migrated).toBe(199);
     expect(first.alreadyCurrent).toBe(0);
     expect(first.failed).toEqual([
-      { slug: damaged.slug, error: expect.stringMatching(/0002_product_shelf_life\.sql.*relation "products" does not exist/) },
+      {
+        slug: damaged.slug,
+        error: expect.stringMatching(
+          /0002_product_shelf_life\.sql.*relation "products" does not exist/,
+        ),
+      },
     ]);
     expect(progress).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
-    expect(await versions(db)).toEqual([{ version: 1, tenants: 1 }, { version: 2, tenants: 199 }]);
+    expect(await versions(db)).toEqual([
+      { version: 1, tenants: 1 },
+      { version: 2, tenants: 199 },
+    ]);
     expect(await hasShelfLife(db, tenants[0]!)).toBe(true);
 
     const status = await readStatus(db.pool, upgraded);
@@ -79,7 +98,10 @@ describe('fan-out over 200 tenants', () => {
     expect((await readStatus(db.pool, upgraded)).failureCount).toBe(0);
 
     // A tenant created now, from all files at once, matches one that was upgraded step by step.
-    const fresh = await createTenant({ ...db.lifecycle, migrations: upgraded }, { slug: 'fan-fresh', name: 'Fresh' });
+    const fresh = await createTenant(
+      { ...db.lifecycle, migrations: upgraded },
+      { slug: 'fan-fresh', name: 'Fresh' },
+    );
     expect(await describeSchema(db.pool, fresh.schemaName)).toEqual(
       await describeSchema(db.pool, damaged.schemaName),
     );
@@ -94,7 +116,9 @@ describe('fan-out over 200 tenants', () => {
     });
     expect(await versions(db)).toEqual([{ version: 1, tenants: 201 }]);
     expect(await hasShelfLife(db, tenants[0]!)).toBe(false);
-    const registry = await db.pool.anyFirst(sql.unsafe`SELECT version FROM public.tenant_migrations ORDER BY 1`);
+    const registry = await db.pool.anyFirst(
+      sql.unsafe`SELECT version FROM public.tenant_migrations ORDER BY 1`,
+    );
     expect(registry).toEqual([1]);
   }, 120_000);
 
@@ -141,25 +165,39 @@ describe('checks on migration files', () => {
     const edited = await loadMigrations(copy.dir);
     const refusal = {
       code: 'MIGRATION_FAILED',
-      message: expect.stringMatching(/^sql\/tenant\/0002_product_shelf_life\.sql was edited after it was applied/),
+      message: expect.stringMatching(
+        /^sql\/tenant\/0002_product_shelf_life\.sql was edited after it was applied/,
+      ),
     };
     await expect(migrate(db.pool, edited)).rejects.toMatchObject(refusal);
-    await expect(createTenant({ ...db.lifecycle, migrations: edited }, { slug: 'after-edit', name: 'X' })).rejects.toMatchObject(refusal);
-    expect(await db.pool.exists(sql.unsafe`SELECT 1 FROM public.tenants WHERE slug = 'after-edit'`)).toBe(false);
+    await expect(
+      createTenant({ ...db.lifecycle, migrations: edited }, { slug: 'after-edit', name: 'X' }),
+    ).rejects.toMatchObject(refusal);
+    expect(
+      await db.pool.exists(sql.unsafe`SELECT 1 FROM public.tenants WHERE slug = 'after-edit'`),
+    ).toBe(false);
 
     await copy.write('public/0001_platform.sql', '-- rewritten\n');
     await expect(migrate(db.pool, await loadMigrations(copy.dir))).rejects.toMatchObject({
-      message: expect.stringMatching(/^sql\/public\/0001_platform\.sql was edited after it was applied/),
+      message: expect.stringMatching(
+        /^sql\/public\/0001_platform\.sql was edited after it was applied/,
+      ),
     });
   });
 
   test('a syntax error names the file and line, and the tenant stays at its version', async () => {
     const copy = await copySqlDir();
     await copy.write('tenant/0002_product_shelf_life.sql', ADD_COLUMN);
-    await copy.write('tenant/0003_broken.sql', '-- a comment\nALTER TABLE products\n  ADD COLUM oops integer;\n');
+    await copy.write(
+      'tenant/0003_broken.sql',
+      '-- a comment\nALTER TABLE products\n  ADD COLUM oops integer;\n',
+    );
     const summary = await migrate(db.pool, await loadMigrations(copy.dir));
     expect(summary.failed).toEqual([
-      { slug: 'checked', error: 'sql/tenant/0003_broken.sql line 3: syntax error at or near "integer"' },
+      {
+        slug: 'checked',
+        error: 'sql/tenant/0003_broken.sql line 3: syntax error at or near "integer"',
+      },
     ]);
     expect(await versions(db)).toEqual([{ version: 2, tenants: 1 }]);
   });
@@ -167,16 +205,26 @@ describe('checks on migration files', () => {
   test('a public migration is applied once and recorded; rollback uses its down file', async () => {
     const copy = await copySqlDir();
     await copy.write('tenant/0002_product_shelf_life.sql', ADD_COLUMN);
-    await copy.write('public/0003_feature_flags.sql', 'CREATE TABLE public.feature_flags (name text PRIMARY KEY);\n');
+    await copy.write(
+      'public/0003_feature_flags.sql',
+      'CREATE TABLE public.feature_flags (name text PRIMARY KEY);\n',
+    );
     await copy.write('public/0003_feature_flags.down.sql', 'DROP TABLE public.feature_flags;\n');
     const set = await loadMigrations(copy.dir);
     const summary = await migrate(db.pool, set);
     expect(summary.publicApplied).toEqual(['sql/public/0003_feature_flags.sql']);
     expect((await migrate(db.pool, set)).publicApplied).toEqual([]);
-    const exists = () => db.pool.exists(sql.unsafe`SELECT 1 FROM pg_class WHERE oid = to_regclass('public.feature_flags')`);
+    const exists = () =>
+      db.pool.exists(
+        sql.unsafe`SELECT 1 FROM pg_class WHERE oid = to_regclass('public.feature_flags')`,
+      );
     expect(await exists()).toBe(true);
     const back = await rollback(db.pool, set, { scope: 'public' });
-    expect(back).toMatchObject({ scope: 'public', rolledBack: 'sql/public/0003_feature_flags.sql', toVersion: 2 });
+    expect(back).toMatchObject({
+      scope: 'public',
+      rolledBack: 'sql/public/0003_feature_flags.sql',
+      toVersion: 2,
+    });
     expect(await exists()).toBe(false);
   });
 
@@ -194,7 +242,9 @@ describe('checks on migration files', () => {
     const copy = await copySqlDir();
     await copy.write('tenant/2_oops.sql', 'SELECT 1;\n');
     await expect(loadMigrations(copy.dir)).rejects.toMatchObject({
-      message: expect.stringContaining('tenant/2_oops.sql: a migration file is named NNNN_lowercase_name.sql'),
+      message: expect.stringContaining(
+        'tenant/2_oops.sql: a migration file is named NNNN_lowercase_name.sql',
+      ),
     });
   });
 });

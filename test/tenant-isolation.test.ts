@@ -55,7 +55,9 @@ test('a new tenant has every table, column, constraint, index and trigger of the
   // Not an empty comparison: the template has the whole business model.
   expect(countKind(template, 'table ')).toBe(9);
   expect(countKind(template, 'index ')).toBeGreaterThanOrEqual(20);
-  expect(template.filter((line) => line.includes(' generated as ')).length).toBeGreaterThanOrEqual(10);
+  expect(template.filter((line) => line.includes(' generated as ')).length).toBeGreaterThanOrEqual(
+    10,
+  );
   expect(template).toContain(
     'column inventory.quantity_available integer generated as (quantity_on_hand - quantity_reserved)',
   );
@@ -63,7 +65,7 @@ test('a new tenant has every table, column, constraint, index and trigger of the
 });
 
 describe('isolation between tenants', () => {
-  test("rows written as tenant A are invisible to tenant B, and each sees its own", async () => {
+  test('rows written as tenant A are invisible to tenant B, and each sees its own', async () => {
     expect(await skus(a)).toEqual(['A-1', 'A-2', 'A-3']);
     expect(await skus(b)).toEqual(['B-1', 'B-2']);
   });
@@ -87,32 +89,47 @@ describe('isolation between tenants', () => {
       tx.one(sql.unsafe`SELECT current_user AS role, current_schema() AS schema,
         current_setting('app.tenant_id') AS tenant_id, current_setting('transaction_read_only') AS read_only`),
     );
-    expect(settings).toEqual({ role: a.schemaName, schema: a.schemaName, tenant_id: a.id, read_only: 'on' });
+    expect(settings).toEqual({
+      role: a.schemaName,
+      schema: a.schemaName,
+      tenant_id: a.id,
+      read_only: 'on',
+    });
     await expect(
-      withTenant(db.pool, a, { readOnly: true }, (tx) => tx.query(sql.unsafe`DELETE FROM products`)),
+      withTenant(db.pool, a, { readOnly: true }, (tx) =>
+        tx.query(sql.unsafe`DELETE FROM products`),
+      ),
     ).rejects.toMatchObject({ code: '25006' });
     expect(await skus(a)).toHaveLength(3);
   });
 
   test('a tenant role cannot create objects in public or in its own schema', async () => {
     await expect(
-      withTenant(db.pool, a, { readOnly: false }, (tx) => tx.query(sql.unsafe`CREATE TABLE public.leak (x int)`)),
+      withTenant(db.pool, a, { readOnly: false }, (tx) =>
+        tx.query(sql.unsafe`CREATE TABLE public.leak (x int)`),
+      ),
     ).rejects.toMatchObject({ code: '42501' });
     await expect(
-      withTenant(db.pool, a, { readOnly: false }, (tx) => tx.query(sql.unsafe`CREATE TABLE mine (x int)`)),
+      withTenant(db.pool, a, { readOnly: false }, (tx) =>
+        tx.query(sql.unsafe`CREATE TABLE mine (x int)`),
+      ),
     ).rejects.toMatchObject({ code: '42501' });
   });
 
   test('a tenant role sees no platform table (no grants yet, so nothing to read)', async () => {
     await expect(
-      withTenant(db.pool, a, { readOnly: true }, (tx) => tx.any(sql.unsafe`SELECT slug FROM public.tenants`)),
+      withTenant(db.pool, a, { readOnly: true }, (tx) =>
+        tx.any(sql.unsafe`SELECT slug FROM public.tenants`),
+      ),
     ).rejects.toMatchObject({ code: '42501' });
   });
 });
 
 describe('verify_tenant_isolation()', () => {
   const problems = () =>
-    db.pool.any(sql.unsafe`SELECT problem, schema_name, role_name, object_name, detail FROM public.verify_tenant_isolation()`);
+    db.pool.any(
+      sql.unsafe`SELECT problem, schema_name, role_name, object_name, detail FROM public.verify_tenant_isolation()`,
+    );
 
   test('returns no rows on a healthy database', async () => {
     expect(await problems()).toEqual([]);
@@ -121,33 +138,70 @@ describe('verify_tenant_isolation()', () => {
   test.each([
     {
       name: "a grant on A's schema to B's role",
-      grant: () => sql.unsafe`GRANT USAGE ON SCHEMA ${sql.identifier([a.schemaName])} TO ${sql.identifier([b.schemaName])}`,
-      revoke: () => sql.unsafe`REVOKE USAGE ON SCHEMA ${sql.identifier([a.schemaName])} FROM ${sql.identifier([b.schemaName])}`,
-      expected: () => ({ problem: 'schema_grant', schema_name: a.schemaName, role_name: b.schemaName, object_name: a.schemaName, detail: 'USAGE' }),
+      grant: () =>
+        sql.unsafe`GRANT USAGE ON SCHEMA ${sql.identifier([a.schemaName])} TO ${sql.identifier([b.schemaName])}`,
+      revoke: () =>
+        sql.unsafe`REVOKE USAGE ON SCHEMA ${sql.identifier([a.schemaName])} FROM ${sql.identifier([b.schemaName])}`,
+      expected: () => ({
+        problem: 'schema_grant',
+        schema_name: a.schemaName,
+        role_name: b.schemaName,
+        object_name: a.schemaName,
+        detail: 'USAGE',
+      }),
     },
     {
       name: "a grant on A's products to PUBLIC",
-      grant: () => sql.unsafe`GRANT SELECT ON ${sql.identifier([a.schemaName, 'products'])} TO PUBLIC`,
-      revoke: () => sql.unsafe`REVOKE SELECT ON ${sql.identifier([a.schemaName, 'products'])} FROM PUBLIC`,
-      expected: () => ({ problem: 'table_grant', schema_name: a.schemaName, role_name: 'PUBLIC', object_name: 'products', detail: 'SELECT' }),
+      grant: () =>
+        sql.unsafe`GRANT SELECT ON ${sql.identifier([a.schemaName, 'products'])} TO PUBLIC`,
+      revoke: () =>
+        sql.unsafe`REVOKE SELECT ON ${sql.identifier([a.schemaName, 'products'])} FROM PUBLIC`,
+      expected: () => ({
+        problem: 'table_grant',
+        schema_name: a.schemaName,
+        role_name: 'PUBLIC',
+        object_name: 'products',
+        detail: 'SELECT',
+      }),
     },
     {
       name: "B's role made a member of A's role",
-      grant: () => sql.unsafe`GRANT ${sql.identifier([a.schemaName])} TO ${sql.identifier([b.schemaName])}`,
-      revoke: () => sql.unsafe`REVOKE ${sql.identifier([a.schemaName])} FROM ${sql.identifier([b.schemaName])}`,
-      expected: () => ({ problem: 'role_membership', schema_name: null, role_name: b.schemaName, object_name: a.schemaName, detail: 'member of' }),
+      grant: () =>
+        sql.unsafe`GRANT ${sql.identifier([a.schemaName])} TO ${sql.identifier([b.schemaName])}`,
+      revoke: () =>
+        sql.unsafe`REVOKE ${sql.identifier([a.schemaName])} FROM ${sql.identifier([b.schemaName])}`,
+      expected: () => ({
+        problem: 'role_membership',
+        schema_name: null,
+        role_name: b.schemaName,
+        object_name: a.schemaName,
+        detail: 'member of',
+      }),
     },
     {
       name: 'a platform table granted to a tenant role without row-level security',
       grant: () => sql.unsafe`GRANT SELECT ON public.tenants TO ${sql.identifier([a.schemaName])}`,
-      revoke: () => sql.unsafe`REVOKE SELECT ON public.tenants FROM ${sql.identifier([a.schemaName])}`,
-      expected: () => ({ problem: 'foreign_table_grant', schema_name: 'public', role_name: a.schemaName, object_name: 'tenants', detail: 'SELECT' }),
+      revoke: () =>
+        sql.unsafe`REVOKE SELECT ON public.tenants FROM ${sql.identifier([a.schemaName])}`,
+      expected: () => ({
+        problem: 'foreign_table_grant',
+        schema_name: 'public',
+        role_name: a.schemaName,
+        object_name: 'tenants',
+        detail: 'SELECT',
+      }),
     },
     {
       name: 'a tenant role allowed to bypass row-level security',
       grant: () => sql.unsafe`ALTER ROLE ${sql.identifier([a.schemaName])} BYPASSRLS`,
       revoke: () => sql.unsafe`ALTER ROLE ${sql.identifier([a.schemaName])} NOBYPASSRLS`,
-      expected: () => ({ problem: 'role_attribute', schema_name: null, role_name: a.schemaName, object_name: a.schemaName, detail: 'BYPASSRLS' }),
+      expected: () => ({
+        problem: 'role_attribute',
+        schema_name: null,
+        role_name: a.schemaName,
+        object_name: a.schemaName,
+        detail: 'BYPASSRLS',
+      }),
     },
   ])('reports $name, and nothing once it is revoked', async ({ grant, revoke, expected }) => {
     await db.pool.query(grant());
@@ -162,7 +216,12 @@ describe('verify_tenant_isolation()', () => {
 
 test('200 alternating transactions on a pool of one connection never leak settings', async () => {
   const single = await db.openPool({ maxSize: 1, maxUses: 10_000 });
-  const Bare = z.object({ search_path: z.string(), role: z.string(), tenant: z.string().nullable(), pid: z.number() });
+  const Bare = z.object({
+    search_path: z.string(),
+    role: z.string(),
+    tenant: z.string().nullable(),
+    pid: z.number(),
+  });
   const baseline = await single.one(sql.type(Bare)`
     SELECT current_setting('search_path') AS search_path, current_user AS role,
       current_setting('app.tenant_id', true) AS tenant, pg_backend_pid() AS pid`);
@@ -192,7 +251,11 @@ test('a pooled connection is replaced after its maximum number of uses', async (
   const recycled = await db.openPool({ maxSize: 1, maxUses: 5 });
   const pids: number[] = [];
   for (let i = 0; i < 12; i += 1) {
-    pids.push(await recycled.oneFirst(sql.type(z.object({ pid: z.number() }))`SELECT pg_backend_pid() AS pid`));
+    pids.push(
+      await recycled.oneFirst(
+        sql.type(z.object({ pid: z.number() }))`SELECT pg_backend_pid() AS pid`,
+      ),
+    );
   }
   expect(new Set(pids.slice(0, 5)).size).toBe(1);
   expect(new Set(pids).size).toBe(3);

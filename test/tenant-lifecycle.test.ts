@@ -37,20 +37,38 @@ async function footprint(slug: string, schemaName?: string) {
 
 describe('creating a tenant', () => {
   test('creates the row, a NOLOGIN role, the schema with every table, and a default company', async () => {
-    const tenant = await createTenant(db.lifecycle, { slug: 'acme', name: 'Acme Ltd', tier: 'professional' });
-    expect(tenant).toMatchObject({ slug: 'acme', name: 'Acme Ltd', tier: 'professional', status: 'trial' });
+    const tenant = await createTenant(db.lifecycle, {
+      slug: 'acme',
+      name: 'Acme Ltd',
+      tier: 'professional',
+    });
+    expect(tenant).toMatchObject({
+      slug: 'acme',
+      name: 'Acme Ltd',
+      tier: 'professional',
+      status: 'trial',
+    });
     expect(tenant.schemaName).toBe(`tenant_${tenant.id.replaceAll('-', '')}`);
     expect(await footprint('acme', tenant.schemaName)).toEqual({ rows: 1, schemas: 1, roles: 1 });
 
-    const role = await db.pool.one(sql.type(z.object({ rolcanlogin: z.boolean(), rolsuper: z.boolean() }))`
+    const role = await db.pool.one(sql.type(
+      z.object({ rolcanlogin: z.boolean(), rolsuper: z.boolean() }),
+    )`
       SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = ${tenant.schemaName}`);
     expect(role).toEqual({ rolcanlogin: false, rolsuper: false });
 
     const tables = await db.pool.anyFirst(sql.type(z.object({ table_name: z.string() }))`
       SELECT table_name FROM information_schema.tables WHERE table_schema = ${tenant.schemaName} ORDER BY 1`);
     expect(tables).toEqual([
-      'api_credentials', 'companies', 'forecasts', 'inventory', 'products', 'sales', 'scenarios',
-      'user_preferences', 'working_capital_metrics',
+      'api_credentials',
+      'companies',
+      'forecasts',
+      'inventory',
+      'products',
+      'sales',
+      'scenarios',
+      'user_preferences',
+      'working_capital_metrics',
     ]);
     const companies = await db.pool.anyFirst(sql.type(z.object({ name: z.string() }))`
       SELECT name FROM ${sql.identifier([tenant.schemaName, 'companies'])}`);
@@ -79,21 +97,29 @@ describe('creating a tenant', () => {
     ['public', '"public" is reserved'],
   ])('refuses the slug %j, naming the rule, and creates nothing', async (slug, rule) => {
     const before = await count(sql.unsafe`SELECT count(*) FROM public.tenants`);
-    const schemas = await count(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'`);
+    const schemas = await count(
+      sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'`,
+    );
     await expect(createTenant(db.lifecycle, { slug, name: 'X' })).rejects.toMatchObject({
       code: 'BAD_USER_INPUT',
       message: expect.stringContaining(rule),
     });
     expect(await count(sql.unsafe`SELECT count(*) FROM public.tenants`)).toBe(before);
-    expect(await count(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'`)).toBe(schemas);
+    expect(
+      await count(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'`),
+    ).toBe(schemas);
   });
 
   test('refuses an unknown tier and an empty name', async () => {
-    await expect(createTenant(db.lifecycle, { slug: 'tiered', name: 'T', tier: 'gold' })).rejects.toMatchObject({
+    await expect(
+      createTenant(db.lifecycle, { slug: 'tiered', name: 'T', tier: 'gold' }),
+    ).rejects.toMatchObject({
       code: 'BAD_USER_INPUT',
       message: 'Invalid tier "gold": it must be one of starter, professional, enterprise.',
     });
-    await expect(createTenant(db.lifecycle, { slug: 'nameless', name: '   ' })).rejects.toMatchObject({
+    await expect(
+      createTenant(db.lifecycle, { slug: 'nameless', name: '   ' }),
+    ).rejects.toMatchObject({
       code: 'BAD_USER_INPUT',
     });
     expect(await footprint('tiered')).toEqual({ rows: 0, schemas: 0, roles: 0 });
@@ -101,15 +127,27 @@ describe('creating a tenant', () => {
 
   test('refuses a duplicate slug with CONFLICT and leaves no schema or role behind', async () => {
     await createTenant(db.lifecycle, { slug: 'dupe-co', name: 'First' });
-    const schemasBefore = await count(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'`);
+    const schemasBefore = await count(
+      sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'`,
+    );
     const id = randomUUID();
-    await expect(createTenant(db.lifecycle, { id, slug: 'dupe-co', name: 'Second' })).rejects.toMatchObject({
+    await expect(
+      createTenant(db.lifecycle, { id, slug: 'dupe-co', name: 'Second' }),
+    ).rejects.toMatchObject({
       code: 'CONFLICT',
       message: 'A tenant with slug "dupe-co" already exists.',
     });
-    expect(await count(sql.unsafe`SELECT count(*) FROM public.tenants WHERE slug = 'dupe-co'`)).toBe(1);
-    expect(await count(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'`)).toBe(schemasBefore);
-    expect(await footprint('dupe-co', schemaNameFor(id))).toEqual({ rows: 1, schemas: 0, roles: 0 });
+    expect(
+      await count(sql.unsafe`SELECT count(*) FROM public.tenants WHERE slug = 'dupe-co'`),
+    ).toBe(1);
+    expect(
+      await count(sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'`),
+    ).toBe(schemasBefore);
+    expect(await footprint('dupe-co', schemaNameFor(id))).toEqual({
+      rows: 1,
+      schemas: 0,
+      roles: 0,
+    });
   });
 });
 
@@ -143,8 +181,14 @@ describe('delete, restore and purge', () => {
     const tenant = await createTenant(db.lifecycle, { slug: 'comeback', name: 'Comeback' });
     const deleted = await deleteTenant(db.lifecycle, 'comeback');
     expect(deleted.deletedAt).toBeInstanceOf(Date);
-    expect(await footprint('comeback', tenant.schemaName)).toEqual({ rows: 1, schemas: 1, roles: 1 });
-    await expect(deleteTenant(db.lifecycle, 'comeback')).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await footprint('comeback', tenant.schemaName)).toEqual({
+      rows: 1,
+      schemas: 1,
+      roles: 1,
+    });
+    await expect(deleteTenant(db.lifecycle, 'comeback')).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
 
     const restored = await restoreTenant(db.lifecycle, 'comeback');
     expect(restored.deletedAt).toBeNull();
@@ -165,10 +209,18 @@ describe('delete, restore and purge', () => {
       code: 'CONFLICT',
       message: expect.stringContaining('is retained until'),
     });
-    expect(await footprint('purgeable', tenant.schemaName)).toEqual({ rows: 1, schemas: 1, roles: 1 });
+    expect(await footprint('purgeable', tenant.schemaName)).toEqual({
+      rows: 1,
+      schemas: 1,
+      roles: 1,
+    });
 
     await purgeTenant(db.lifecycle, 'purgeable', { force: true });
-    expect(await footprint('purgeable', tenant.schemaName)).toEqual({ rows: 0, schemas: 0, roles: 0 });
+    expect(await footprint('purgeable', tenant.schemaName)).toEqual({
+      rows: 0,
+      schemas: 0,
+      roles: 0,
+    });
     const audit = await db.pool.anyFirst(sql.unsafe`
       SELECT action FROM public.audit_logs WHERE tenant_id = ${tenant.id} ORDER BY created_at, action`);
     expect(audit).toEqual(['tenant.created', 'tenant.deleted', 'tenant.purged']);
@@ -180,6 +232,10 @@ describe('delete, restore and purge', () => {
     await db.pool.query(sql.unsafe`
       UPDATE public.tenants SET deleted_at = now() - interval '31 days' WHERE id = ${tenant.id}`);
     await purgeTenant(db.lifecycle, 'long-gone');
-    expect(await footprint('long-gone', tenant.schemaName)).toEqual({ rows: 0, schemas: 0, roles: 0 });
+    expect(await footprint('long-gone', tenant.schemaName)).toEqual({
+      rows: 0,
+      schemas: 0,
+      roles: 0,
+    });
   });
 });

@@ -10,7 +10,11 @@ export function demoCommand(): Command {
     .action(async (options: { today?: string }) => {
       await withRuntime(async ({ lifecycle }) => {
         const result = await ensureDemoTenant(lifecycle, { today: options.today });
-        printJson({ ...tenantJson(result.tenant), created: result.created, data: result.data ?? null });
+        printJson({
+          ...tenantJson(result.tenant),
+          created: result.created,
+          data: result.data ?? null,
+        });
       });
     });
 }

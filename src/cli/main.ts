@@ -47,7 +47,8 @@ export async function run(argv: string[]): Promise<number> {
       const benign = ['commander.helpDisplayed', 'commander.version'];
       return benign.includes(error.code) ? EXIT_OK : EXIT_USAGE;
     }
-    if (error instanceof ConfigError) return fail(`invalid configuration: ${error.problems.join('; ')}`);
+    if (error instanceof ConfigError)
+      return fail(`invalid configuration: ${error.problems.join('; ')}`);
     if (isAppError(error)) return fail(error.message);
     const message = error instanceof Error ? error.message : String(error);
     return fail(`unexpected error: ${message}`);

@@ -31,7 +31,10 @@ function progressReporter() {
       update: ({ done, total }: Progress) => {
         if (!bar) {
           bar = new cliProgress.SingleBar(
-            { format: 'tenants [{bar}] {value}/{total} {percentage}% | eta {eta_formatted}', stream: process.stderr },
+            {
+              format: 'tenants [{bar}] {value}/{total} {percentage}% | eta {eta_formatted}',
+              stream: process.stderr,
+            },
             cliProgress.Presets.shades_classic,
           );
           bar.start(total, 0);
@@ -119,11 +122,17 @@ export function migrateCommand(defaultConcurrency: number): Command {
             return;
           }
           const applied = status.publicApplied.map((row) => String(row.version).padStart(4, '0'));
-          printLine(`Public: ${applied.length} applied (${applied.join(', ') || 'none'}), ${status.publicPending.length} pending.`);
+          printLine(
+            `Public: ${applied.length} applied (${applied.join(', ') || 'none'}), ${status.publicPending.length} pending.`,
+          );
           for (const file of status.publicPending) printLine(`  pending ${file.file}`);
-          printLine(`Tenant migrations: latest ${status.tenantLatest}; ${status.tenantsTotal} tenant(s), ${status.tenantsBehind} behind.`);
-          for (const entry of status.tenantVersions) printLine(`  version ${entry.version}: ${entry.tenants} tenant(s)`);
-          for (const failure of status.failures) printLine(`  failed ${failure.slug} at version ${failure.version}: ${failure.error}`);
+          printLine(
+            `Tenant migrations: latest ${status.tenantLatest}; ${status.tenantsTotal} tenant(s), ${status.tenantsBehind} behind.`,
+          );
+          for (const entry of status.tenantVersions)
+            printLine(`  version ${entry.version}: ${entry.tenants} tenant(s)`);
+          for (const failure of status.failures)
+            printLine(`  failed ${failure.slug} at version ${failure.version}: ${failure.error}`);
         },
         { requireMigrated: false },
       );
@@ -132,7 +141,11 @@ export function migrateCommand(defaultConcurrency: number): Command {
   command
     .command('rollback')
     .description('roll back the latest migration through its down file (tenant schemas by default)')
-    .addOption(new Option('--scope <scope>', 'which migrations').choices(['tenant', 'public']).default('tenant'))
+    .addOption(
+      new Option('--scope <scope>', 'which migrations')
+        .choices(['tenant', 'public'])
+        .default('tenant'),
+    )
     .addOption(concurrencyOption(defaultConcurrency))
     .action(async (options: { scope: 'tenant' | 'public'; concurrency: number }) => {
       await withRuntime(

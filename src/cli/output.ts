@@ -3,7 +3,8 @@
  */
 import type { Tenant } from '../tenants/lifecycle.js';
 
-export const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+export const printJson = (value: unknown) =>
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
 export const printLine = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -24,7 +25,10 @@ export function printTable(header: string[], rows: string[][]) {
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
   const format = (row: string[]) =>
-    row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   printLine(format(header));
   for (const row of rows) printLine(format(row));
 }

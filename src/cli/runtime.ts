@@ -32,7 +32,9 @@ export async function withRuntime<T>(
     if (options.requireMigrated !== false) {
       const status = await readStatus(db.pool, migrations);
       if (status.publicPending.length > 0 || !isUpToDate(status)) {
-        throw new MigrationError('The database has pending migrations: run `capliquify migrate` first.');
+        throw new MigrationError(
+          'The database has pending migrations: run `capliquify migrate` first.',
+        );
       }
     }
     return await fn({

@@ -11,7 +11,9 @@ import { printJson, printLine, printTable, tenantJson } from './output.js';
 import { withRuntime } from './runtime.js';
 
 export function tenantsCommand(): Command {
-  const tenants = new Command('tenants').description('create, list, delete, restore and purge tenants');
+  const tenants = new Command('tenants').description(
+    'create, list, delete, restore and purge tenants',
+  );
 
   tenants
     .command('create')
@@ -35,7 +37,12 @@ export function tenantsCommand(): Command {
       await withRuntime(async ({ db }) => {
         const listing = await listTenants(db.pool, { includeDeleted: options.all });
         if (options.json) {
-          printJson(listing.map((tenant) => ({ ...tenantJson(tenant), schemaVersion: tenant.schemaVersion })));
+          printJson(
+            listing.map((tenant) => ({
+              ...tenantJson(tenant),
+              schemaVersion: tenant.schemaVersion,
+            })),
+          );
           return;
         }
         if (listing.length === 0) {
@@ -84,7 +91,7 @@ export function tenantsCommand(): Command {
 
   tenants
     .command('purge')
-    .description('drop a deleted tenant\'s schema and role for good (after the retention period)')
+    .description("drop a deleted tenant's schema and role for good (after the retention period)")
     .argument('<slug>', 'tenant slug')
     .option('--force', 'purge even inside the retention period')
     .action(async (slug: string, options: { force?: boolean }) => {

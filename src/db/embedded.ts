@@ -94,7 +94,9 @@ async function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = net.createServer();
     probe.once('error', () => resolve(false));
-    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve(true)));
+    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () =>
+      probe.close(() => resolve(true)),
+    );
   });
 }
 
@@ -279,7 +281,9 @@ function waitUntilReady(child: ChildProcess, dir: string, port: number, log: (l:
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('error', (error) => reject(new DatabaseUnavailableError(`Cannot run PostgreSQL: ${error.message}`)));
+    child.once('error', (error) =>
+      reject(new DatabaseUnavailableError(`Cannot run PostgreSQL: ${error.message}`)),
+    );
     child.once('exit', () => {
       if (!ready) reject(new DatabaseUnavailableError(explainStartFailure(dir, port, output)));
     });

@@ -28,7 +28,10 @@ export type PoolOptions = PoolSettings & {
  * `maxUses` times. Slonik destroys a connection whose release fails, and the next checkout opens
  * a fresh backend with an empty catalog cache.
  */
-export function recyclingDriverFactory(maxUses: number, base = createPgDriverFactory()): DriverFactory {
+export function recyclingDriverFactory(
+  maxUses: number,
+  base = createPgDriverFactory(),
+): DriverFactory {
   return async (parameters) => {
     const driver = await base(parameters);
     return {

@@ -2,7 +2,12 @@
  * The demo tenant "Sentia Spirits": created with its data in one transaction when missing.
  */
 import { ConflictError } from '../errors.js';
-import { createTenant, getTenant, type LifecycleContext, type Tenant } from '../tenants/lifecycle.js';
+import {
+  createTenant,
+  getTenant,
+  type LifecycleContext,
+  type Tenant,
+} from '../tenants/lifecycle.js';
 import { NotFoundError } from '../errors.js';
 import { seedSentiaData, type DemoSummary } from './sentia-data.js';
 

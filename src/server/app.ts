@@ -32,7 +32,12 @@ export function buildApp({ pool, migrations, logger }: AppDependencies) {
           tenantsBehind: status.tenantsBehind,
         });
       }
-      return { status: 'ready', database: 'ok', migrations: 'current', tenants: status.tenantsTotal };
+      return {
+        status: 'ready',
+        database: 'ok',
+        migrations: 'current',
+        tenants: status.tenantsTotal,
+      };
     } catch (error) {
       logger.warn({ err: error }, 'readiness check failed');
       return reply.code(503).send({ status: 'unavailable', database: 'unreachable' });

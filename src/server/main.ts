@@ -16,7 +16,12 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const migrations = await loadMigrations(config.sqlDir);
   const db = await openDatabase(config, { log: (line) => logger.debug({ postgres: line }) });
-  logger.info({ embedded: db.embedded }, db.embedded ? `embedded PostgreSQL ready (data in ${config.embedded.dir})` : 'connected to DATABASE_URL');
+  logger.info(
+    { embedded: db.embedded },
+    db.embedded
+      ? `embedded PostgreSQL ready (data in ${config.embedded.dir})`
+      : 'connected to DATABASE_URL',
+  );
 
   let closing: Promise<void> | undefined;
   const app = buildApp({ pool: db.pool, migrations, logger });

@@ -110,7 +110,10 @@ export type CreateTenantOptions = {
    * Fills the new schema inside the same transaction (search_path is the tenant's schema), so a
    * failure leaves no tenant behind.
    */
-  seed?: (tx: DatabaseTransactionConnection, created: { tenant: Tenant; companyId: string }) => Promise<void>;
+  seed?: (
+    tx: DatabaseTransactionConnection,
+    created: { tenant: Tenant; companyId: string },
+  ) => Promise<void>;
 };
 
 export async function createTenant(
@@ -150,7 +153,9 @@ export async function createTenant(
     } catch (error) {
       if (error instanceof UniqueIntegrityConstraintViolationError) {
         if (error.constraint === 'tenants_slug_key') {
-          throw new ConflictError(`A tenant with slug "${slug}" already exists.`, { field: 'slug' });
+          throw new ConflictError(`A tenant with slug "${slug}" already exists.`, {
+            field: 'slug',
+          });
         }
         if (error.constraint === 'tenants_clerk_organization_id_key') {
           throw new ConflictError('A tenant already exists for this Clerk organisation.', {
@@ -161,9 +166,11 @@ export async function createTenant(
       throw error;
     }
 
-    await tx.query(ctx.roleLogin
-      ? sql.unsafe`CREATE ROLE ${ident} LOGIN NOINHERIT`
-      : sql.unsafe`CREATE ROLE ${ident} NOLOGIN NOINHERIT`);
+    await tx.query(
+      ctx.roleLogin
+        ? sql.unsafe`CREATE ROLE ${ident} LOGIN NOINHERIT`
+        : sql.unsafe`CREATE ROLE ${ident} NOLOGIN NOINHERIT`,
+    );
     // The login role switches to the tenant role (SET ROLE) for each tenant request.
     await tx.query(sql.unsafe`GRANT ${ident} TO CURRENT_USER`);
     await tx.query(sql.unsafe`CREATE SCHEMA ${ident}`);
@@ -202,7 +209,10 @@ export async function getTenant(pool: DatabasePool, slugOrId: string): Promise<T
   return toTenant(row);
 }
 
-export type TenantListing = Tenant & { schemaVersion: number | null; migrationError: string | null };
+export type TenantListing = Tenant & {
+  schemaVersion: number | null;
+  migrationError: string | null;
+};
 
 export async function listTenants(
   pool: DatabasePool,
@@ -226,7 +236,9 @@ export async function listTenants(
 export async function deleteTenant(ctx: LifecycleContext, slugOrId: string): Promise<Tenant> {
   const tenant = await getTenant(ctx.pool, slugOrId);
   if (tenant.deletedAt) {
-    throw new ConflictError(`Tenant "${tenant.slug}" was already deleted on ${tenant.deletedAt.toISOString()}.`);
+    throw new ConflictError(
+      `Tenant "${tenant.slug}" was already deleted on ${tenant.deletedAt.toISOString()}.`,
+    );
   }
   return ctx.pool.transaction(async (tx) => {
     const row = await tx.one(sql.type(TenantRow)`
@@ -234,8 +246,12 @@ export async function deleteTenant(ctx: LifecycleContext, slugOrId: string): Pro
       UPDATE public.tenants SET deleted_at = now() WHERE id = ${tenant.id} AND deleted_at IS NULL
       RETURNING ${tenantColumns}`);
     await recordAudit(tx, {
-      action: 'tenant.deleted', actor: ctx.actor, tenantId: tenant.id, resourceType: 'tenant',
-      resourceId: tenant.id, severity: 'warning',
+      action: 'tenant.deleted',
+      actor: ctx.actor,
+      tenantId: tenant.id,
+      resourceType: 'tenant',
+      resourceId: tenant.id,
+      severity: 'warning',
     });
     return toTenant(row);
   });
@@ -250,7 +266,10 @@ export async function restoreTenant(ctx: LifecycleContext, slugOrId: string): Pr
       UPDATE public.tenants SET deleted_at = NULL WHERE id = ${tenant.id}
       RETURNING ${tenantColumns}`);
     await recordAudit(tx, {
-      action: 'tenant.restored', actor: ctx.actor, tenantId: tenant.id, resourceType: 'tenant',
+      action: 'tenant.restored',
+      actor: ctx.actor,
+      tenantId: tenant.id,
+      resourceType: 'tenant',
       resourceId: tenant.id,
     });
     return toTenant(row);
@@ -265,7 +284,9 @@ export async function purgeTenant(
 ): Promise<Tenant> {
   const tenant = await getTenant(ctx.pool, slugOrId);
   if (!tenant.deletedAt) {
-    throw new ConflictError(`Tenant "${tenant.slug}" is not deleted: delete it first, then purge it.`);
+    throw new ConflictError(
+      `Tenant "${tenant.slug}" is not deleted: delete it first, then purge it.`,
+    );
   }
   const purgeableFrom = new Date(tenant.deletedAt.getTime() + ctx.retentionDays * 86_400_000);
   if (!options.force && purgeableFrom.getTime() > Date.now()) {
@@ -283,10 +304,17 @@ export async function purgeTenant(
       await tx.query(sql.unsafe`DROP OWNED BY ${ident}`);
       await tx.query(sql.unsafe`DROP ROLE ${ident}`);
     }
-    await tx.query(sql.unsafe`/* purgeTenantRow */ DELETE FROM public.tenants WHERE id = ${tenant.id}`);
+    await tx.query(
+      sql.unsafe`/* purgeTenantRow */ DELETE FROM public.tenants WHERE id = ${tenant.id}`,
+    );
     await recordAudit(tx, {
-      action: 'tenant.purged', actor: ctx.actor, tenantId: tenant.id, resourceType: 'tenant',
-      resourceId: tenant.id, severity: 'warning', changes: { slug: tenant.slug, forced: Boolean(options.force) },
+      action: 'tenant.purged',
+      actor: ctx.actor,
+      tenantId: tenant.id,
+      resourceType: 'tenant',
+      resourceId: tenant.id,
+      severity: 'warning',
+      changes: { slug: tenant.slug, forced: Boolean(options.force) },
     });
   }, 0);
   return tenant;

@@ -5,10 +5,37 @@
 import { BadUserInputError } from '../errors.js';
 
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
-  'admin', 'administrator', 'api', 'app', 'auth', 'billing', 'capliquify', 'dashboard', 'demo-admin',
-  'docs', 'graphql', 'help', 'internal', 'login', 'logout', 'mail', 'platform', 'postgres', 'public',
-  'root', 'settings', 'signup', 'sso', 'static', 'status', 'support', 'system', 'tenant', 'tenants',
-  'webhooks', 'www',
+  'admin',
+  'administrator',
+  'api',
+  'app',
+  'auth',
+  'billing',
+  'capliquify',
+  'dashboard',
+  'demo-admin',
+  'docs',
+  'graphql',
+  'help',
+  'internal',
+  'login',
+  'logout',
+  'mail',
+  'platform',
+  'postgres',
+  'public',
+  'root',
+  'settings',
+  'signup',
+  'sso',
+  'static',
+  'status',
+  'support',
+  'system',
+  'tenant',
+  'tenants',
+  'webhooks',
+  'www',
 ]);
 
 const SLUG_MIN = 3;
@@ -28,6 +55,7 @@ export function slugProblem(slug: string): string | undefined {
 
 export function assertValidSlug(slug: string): string {
   const problem = slugProblem(slug);
-  if (problem) throw new BadUserInputError(`Invalid slug "${slug}": it ${problem}.`, { field: 'slug' });
+  if (problem)
+    throw new BadUserInputError(`Invalid slug "${slug}": it ${problem}.`, { field: 'slug' });
   return slug;
 }

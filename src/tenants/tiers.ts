@@ -7,7 +7,11 @@ export type Tier = (typeof TIERS)[number];
 export const STATUSES = ['trial', 'active', 'past_due', 'cancelled', 'suspended'] as const;
 export type TenantStatus = (typeof STATUSES)[number];
 
-export type TierLimits = { maxUsers: number | null; maxEntities: number | null; maxStorageMb: number | null };
+export type TierLimits = {
+  maxUsers: number | null;
+  maxEntities: number | null;
+  maxStorageMb: number | null;
+};
 
 export const TIER_LIMITS: Readonly<Record<Tier, TierLimits>> = {
   starter: { maxUsers: 5, maxEntities: 100, maxStorageMb: 1_024 },
@@ -17,4 +21,5 @@ export const TIER_LIMITS: Readonly<Record<Tier, TierLimits>> = {
 
 export const TRIAL_DAYS = 14;
 
-export const isTier = (value: string): value is Tier => (TIERS as readonly string[]).includes(value);
+export const isTier = (value: string): value is Tier =>
+  (TIERS as readonly string[]).includes(value);

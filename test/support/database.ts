@@ -33,11 +33,15 @@ export type TestDatabase = {
   migrations: MigrationSet;
   lifecycle: LifecycleContext;
   /** A second pool on the same database, with its own settings (e.g. one connection). */
-  openPool(options?: { maxSize?: number; maxUses?: number; interceptors?: Interceptor[] }): Promise<DatabasePool>;
+  openPool(options?: {
+    maxSize?: number;
+    maxUses?: number;
+    interceptors?: Interceptor[];
+  }): Promise<DatabasePool>;
   drop(): Promise<void>;
 };
 
-async function withAdmin<T>(fn: (pool: DatabasePool) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(fn: (pool: DatabasePool) => Promise<T>): Promise<T> {
   const pool = await createPool(adminUrl(), { maximumPoolSize: 1, captureStackTrace: false });
   try {
     return await fn(pool);
@@ -70,9 +74,11 @@ export async function createTestDatabase(
     openPool,
     drop: async () => {
       const roles = await pool
-        .anyFirst(sql.type(z.object({ rolname: z.string() }))`
+        .anyFirst(
+          sql.type(z.object({ rolname: z.string() }))`
           SELECT r.rolname FROM pg_roles r JOIN pg_namespace n ON n.nspname = r.rolname
-          WHERE r.rolname ~ '^tenant_[0-9a-f]{32}$'`)
+          WHERE r.rolname ~ '^tenant_[0-9a-f]{32}$'`,
+        )
         .catch(() => [] as readonly string[]);
       for (const role of roles) {
         const ident = sql.identifier([role]);

@@ -35,7 +35,12 @@ export default async function globalSetup() {
     dir: path.join(dir, 'pg'),
     port: await freePort(),
     // A throwaway cluster: durability buys nothing here.
-    settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '300' },
+    settings: {
+      fsync: 'off',
+      synchronous_commit: 'off',
+      full_page_writes: 'off',
+      max_connections: '300',
+    },
   });
   process.env.CAPLIQUIFY_TEST_ADMIN_URL = server.adminUrl;
   globalThis.__capliquifyTestCluster = { server, dir };

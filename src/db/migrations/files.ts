@@ -33,7 +33,9 @@ async function loadScope(dir: string, scope: Scope): Promise<MigrationFile[]> {
   try {
     names = await fs.readdir(folder);
   } catch (error) {
-    throw new MigrationError(`Cannot read migrations folder ${folder}: ${(error as Error).message}`);
+    throw new MigrationError(
+      `Cannot read migrations folder ${folder}: ${(error as Error).message}`,
+    );
   }
   const downs = new Map<number, string>();
   const ups: { version: number; name: string; fileName: string }[] = [];
@@ -54,9 +56,12 @@ async function loadScope(dir: string, scope: Scope): Promise<MigrationFile[]> {
   }
   const files: MigrationFile[] = [];
   for (const [index, entry] of ups.entries()) {
-    if (entry.version === 0) throw new MigrationError(`${scope}/${entry.fileName}: versions start at 0001`);
+    if (entry.version === 0)
+      throw new MigrationError(`${scope}/${entry.fileName}: versions start at 0001`);
     if (index > 0 && ups[index - 1]!.version === entry.version) {
-      throw new MigrationError(`${scope}: two migrations share version ${entry.fileName.slice(0, 4)}`);
+      throw new MigrationError(
+        `${scope}: two migrations share version ${entry.fileName.slice(0, 4)}`,
+      );
     }
     const up = await fs.readFile(path.join(folder, entry.fileName), 'utf8');
     const downName = downs.get(entry.version);

@@ -112,15 +112,28 @@ async function bootstrap(db: CommonQueryMethods): Promise<void> {
   await db.query(revokeExecutorFunction);
 }
 
-export async function readStatus(pool: CommonQueryMethods, set: MigrationSet): Promise<MigrationStatus> {
+export async function readStatus(
+  pool: CommonQueryMethods,
+  set: MigrationSet,
+): Promise<MigrationStatus> {
   let row: z.infer<typeof StatusRow>;
   try {
     row = await pool.one(statusQuery);
   } catch (error) {
     if (sqlStateOf(error) !== '42P01') throw error;
     // A database the runner has not fully set up yet: nothing of ours is applied.
-    row = { public_applied: [], tenant_registry: [], tenant_versions: [], failures: [], failure_count: 0 };
-    if (await pool.exists(sql.unsafe`SELECT 1 FROM pg_class WHERE oid = to_regclass('public.schema_migrations')`)) {
+    row = {
+      public_applied: [],
+      tenant_registry: [],
+      tenant_versions: [],
+      failures: [],
+      failure_count: 0,
+    };
+    if (
+      await pool.exists(
+        sql.unsafe`SELECT 1 FROM pg_class WHERE oid = to_regclass('public.schema_migrations')`,
+      )
+    ) {
       row.public_applied = [
         ...(await pool.any(sql.type(AppliedRow)`
           SELECT version, name, checksum FROM public.schema_migrations ORDER BY version`)),
@@ -146,7 +159,11 @@ export async function readStatus(pool: CommonQueryMethods, set: MigrationSet): P
 }
 
 /** Refuses files whose applied version was edited, or applied migrations whose file is gone. */
-export function verifyAppliedFiles(files: readonly MigrationFile[], applied: readonly AppliedRow[], folder: string) {
+export function verifyAppliedFiles(
+  files: readonly MigrationFile[],
+  applied: readonly AppliedRow[],
+  folder: string,
+) {
   const byVersion = new Map(files.map((file) => [file.version, file]));
   for (const row of applied) {
     const file = byVersion.get(row.version);
@@ -196,7 +213,10 @@ async function runFile(db: CommonQueryMethods, file: MigrationFile, script: stri
   } catch (error) {
     const failure = describeScriptFailure(error, script);
     const where = failure.line ? `${what} line ${failure.line}` : what;
-    throw new MigrationError(`${where}: ${failure.message}`, { file: file.file, sqlState: failure.code });
+    throw new MigrationError(`${where}: ${failure.message}`, {
+      file: file.file,
+      sqlState: failure.code,
+    });
   }
 }
 
@@ -331,7 +351,13 @@ export async function migrate(
   verifyApplied(set, status);
   const tenantTarget = status.tenantLatest;
   if (isUpToDate(status)) {
-    return { publicApplied: [], tenantTarget, migrated: 0, alreadyCurrent: status.tenantsTotal, failed: [] };
+    return {
+      publicApplied: [],
+      tenantTarget,
+      migrated: 0,
+      alreadyCurrent: status.tenantsTotal,
+      failed: [],
+    };
   }
   return withMigrationLock(pool, async () => {
     await bootstrap(pool);
@@ -359,7 +385,10 @@ export async function migrate(
       highestTenantVersion(current),
       ...outcomes.map((entry) => (entry.outcome === 'migrated' ? entry.to : 0)),
     );
-    await registerTenantFiles(pool, set.tenant.filter((file) => file.version <= reached));
+    await registerTenantFiles(
+      pool,
+      set.tenant.filter((file) => file.version <= reached),
+    );
     const migrated = outcomes.filter((entry) => entry.outcome === 'migrated').length;
     const failed = outcomes.flatMap((entry) =>
       entry.outcome === 'failed' ? [{ slug: entry.slug, error: entry.error }] : [],
@@ -376,7 +405,9 @@ export async function migrate(
 
 function requireDown(file: MigrationFile): string {
   if (file.down === undefined) {
-    throw new MigrationError(`${file.file} has no down file (${file.file.replace(/\.sql$/, '.down.sql')}): it cannot be rolled back.`);
+    throw new MigrationError(
+      `${file.file} has no down file (${file.file.replace(/\.sql$/, '.down.sql')}): it cannot be rolled back.`,
+    );
   }
   return file.down;
 }
@@ -398,7 +429,9 @@ export async function rollback(
       const down = requireDown(file);
       await pool.transaction(async (tx) => {
         await runFile(tx, file, down, file.file.replace(/\.sql$/, '.down.sql'));
-        await tx.query(sql.unsafe`DELETE FROM public.schema_migrations WHERE version = ${file.version}`);
+        await tx.query(
+          sql.unsafe`DELETE FROM public.schema_migrations WHERE version = ${file.version}`,
+        );
       }, 0);
       const previous = status.publicApplied.at(-2)?.version ?? 0;
       return { scope, rolledBack: file.file, toVersion: previous, migrated: 1, failed: [] };
@@ -408,7 +441,8 @@ export async function rollback(
     if (!latest) return { scope, rolledBack: undefined, toVersion: 0, migrated: 0, failed: [] };
     const file = set.tenant.find((candidate) => candidate.version === latest.version)!;
     const down = requireDown(file);
-    const previous = set.tenant.filter((candidate) => candidate.version < file.version).at(-1)?.version ?? 0;
+    const previous =
+      set.tenant.filter((candidate) => candidate.version < file.version).at(-1)?.version ?? 0;
     const targets = await tenantsBelow(pool, file.version, true);
     const outcomes = await fanOut(pool, targets, options, async (tx, tenant, locked) => {
       if (locked !== file.version) return undefined;
