@@ -24,6 +24,8 @@ const EnvironmentSchema = z.object({
     .optional(),
   EMBEDDED_PG_DIR: z.string().min(1).default('.data/postgres'),
   EMBEDDED_PG_PORT: integer(54329, 1).pipe(z.number().max(65535)),
+  /** postgres and initdb from another build, e.g. another major version; the npm package's by default. */
+  EMBEDDED_PG_BIN_DIR: z.string().min(1).optional(),
   DB_POOL_MAX: integer(10, 1),
   DB_CONNECTION_TIMEOUT_MS: integer(5_000, 1),
   DB_STATEMENT_TIMEOUT_MS: integer(15_000, 1),
@@ -45,7 +47,7 @@ export type Config = {
   host: string;
   port: number;
   databaseUrl: string | undefined;
-  embedded: { dir: string; port: number };
+  embedded: { dir: string; port: number; binDir?: string };
   pool: PoolSettings;
   migrateConcurrency: number;
   tenantRetentionDays: number;
@@ -90,7 +92,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
-    embedded: { dir: path.resolve(projectRoot, e.EMBEDDED_PG_DIR), port: e.EMBEDDED_PG_PORT },
+    embedded: {
+      dir: path.resolve(projectRoot, e.EMBEDDED_PG_DIR),
+      port: e.EMBEDDED_PG_PORT,
+      binDir: e.EMBEDDED_PG_BIN_DIR,
+    },
     pool: {
       maxSize: e.DB_POOL_MAX,
       connectionTimeoutMs: e.DB_CONNECTION_TIMEOUT_MS,

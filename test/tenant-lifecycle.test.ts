@@ -239,3 +239,23 @@ describe('delete, restore and purge', () => {
     });
   });
 });
+
+test('list_tenant_schemas() reports each tenant with its schema, tables and size', async () => {
+  const tenant = await createTenant(db.lifecycle, { slug: 'measured', name: 'Measured' });
+  const row = await db.pool.one(sql.unsafe`
+    SELECT slug, schema_name, schema_exists, table_count, size_bytes > 0 AS has_size, deleted_at
+    FROM public.list_tenant_schemas() WHERE tenant_id = ${tenant.id}`);
+  expect(row).toEqual({
+    slug: 'measured',
+    schema_name: tenant.schemaName,
+    schema_exists: true,
+    table_count: 9,
+    has_size: true,
+    deleted_at: null,
+  });
+  // A schema dropped by hand shows up as missing rather than vanishing from the list.
+  await db.pool.query(sql.unsafe`DROP SCHEMA ${sql.identifier([tenant.schemaName])} CASCADE`);
+  const missing = await db.pool.one(sql.unsafe`
+    SELECT schema_exists, table_count, size_bytes FROM public.list_tenant_schemas() WHERE tenant_id = ${tenant.id}`);
+  expect(missing).toEqual({ schema_exists: false, table_count: 0, size_bytes: 0 });
+});

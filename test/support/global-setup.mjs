@@ -34,6 +34,7 @@ export default async function globalSetup() {
   const server = await startEmbeddedPostgres({
     dir: path.join(dir, 'pg'),
     port: await freePort(),
+    binDir: process.env.EMBEDDED_PG_BIN_DIR,
     // A throwaway cluster: durability buys nothing here.
     settings: {
       fsync: 'off',
