@@ -47,7 +47,10 @@ async function main() {
   await chmod(workDir, 0o755);
   const server = config.databaseUrl
     ? undefined
-    : await startEmbeddedPostgres({ dir: path.join(workDir, 'pg'), port: 55_000 + Math.floor(Math.random() * 5_000) });
+    : await startEmbeddedPostgres({
+        dir: path.join(workDir, 'pg'),
+        port: 55_000 + Math.floor(Math.random() * 5_000),
+      });
   const adminUrl = config.databaseUrl ?? server!.adminUrl;
   const dbName = `cq_bench_${randomBytes(4).toString('hex')}`;
   const admin = await createPool(adminUrl, { maximumPoolSize: 1 });
@@ -70,7 +73,9 @@ async function main() {
     const ctx = { pool, migrations, actor: 'bench', retentionDays: 30, roleLogin: false };
     const version = (await pool.oneFirst(sql.unsafe`SELECT version()`)) as string;
     out(`CapLiquify tenant benchmark: ${tenants} tenants, concurrency ${concurrency}`);
-    out(`${version.split(' on ')[0]} (${server ? 'embedded, default settings' : 'DATABASE_URL'}), ${os.cpus().length} CPUs, Node ${process.versions.node}`);
+    out(
+      `${version.split(' on ')[0]} (${server ? 'embedded, default settings' : 'DATABASE_URL'}), ${os.cpus().length} CPUs, Node ${process.versions.node}`,
+    );
     out();
 
     // Baseline: a bare schema with the same DDL (no role, grants, bookkeeping or audit).
@@ -82,7 +87,9 @@ async function main() {
         (schema) =>
           pool.transaction(async (tx) => {
             await tx.query(sql.unsafe`CREATE SCHEMA ${sql.identifier([schema])}`);
-            await tx.query(sql.unsafe`SELECT set_config('search_path', ${`"${schema}", public`}, true)`);
+            await tx.query(
+              sql.unsafe`SELECT set_config('search_path', ${`"${schema}", public`}, true)`,
+            );
             await executeScript(tx, script);
           }),
         { concurrency },
@@ -96,15 +103,20 @@ async function main() {
     const [, provisionMs] = await timed(() =>
       pMap(
         Array.from({ length: tenants }, (_, i) => i),
-        (i) => createTenant(ctx, { slug: `bench-${String(i).padStart(5, '0')}`, name: `Bench ${i}` }),
+        (i) =>
+          createTenant(ctx, { slug: `bench-${String(i).padStart(5, '0')}`, name: `Bench ${i}` }),
         { concurrency },
       ),
     );
     const perTenantStatements = statements.count() / tenants;
 
     out('provisioning');
-    out(`  createTenant x ${tenants}: ${seconds(provisionMs)}, ${rate(tenants, provisionMs)} (${perTenantStatements.toFixed(0)} statements each)`);
-    out(`  baseline, bare CREATE SCHEMA + the same DDL x ${baselineCount}: ${rate(baselineCount, bareMs)}`);
+    out(
+      `  createTenant x ${tenants}: ${seconds(provisionMs)}, ${rate(tenants, provisionMs)} (${perTenantStatements.toFixed(0)} statements each)`,
+    );
+    out(
+      `  baseline, bare CREATE SCHEMA + the same DDL x ${baselineCount}: ${rate(baselineCount, bareMs)}`,
+    );
     out();
 
     // Nothing pending: our runner reads one status row; the baseline asks every schema.
@@ -118,7 +130,9 @@ async function main() {
       queries = statements.count();
     }
     runs.sort((x, y) => x - y);
-    const schemas = await pool.anyFirst(sql.unsafe`SELECT schema_name FROM public.tenants ORDER BY 1`);
+    const schemas = await pool.anyFirst(
+      sql.unsafe`SELECT schema_name FROM public.tenants ORDER BY 1`,
+    );
     statements.reset();
     const [, perSchemaMs] = await timed(async () => {
       for (const schema of schemas) {
@@ -127,18 +141,29 @@ async function main() {
       }
     });
     out(`migrate with nothing pending over ${tenants} tenants`);
-    out(`  capliquify migrate: median ${runs[2]!.toFixed(1)} ms over 5 runs, ${queries} statement(s)`);
-    out(`  baseline, one catalog query per schema: ${perSchemaMs.toFixed(0)} ms, ${statements.count()} statements`);
+    out(
+      `  capliquify migrate: median ${runs[2]!.toFixed(1)} ms over 5 runs, ${queries} statement(s)`,
+    );
+    out(
+      `  baseline, one catalog query per schema: ${perSchemaMs.toFixed(0)} ms, ${statements.count()} statements`,
+    );
     out();
 
     // A one-column migration over every tenant, at concurrency 1 and at the configured one.
-    await writeFile(path.join(sqlDir, 'tenant', '0002_bench_column.sql'), 'ALTER TABLE products ADD COLUMN bench_note text;\n');
-    await writeFile(path.join(sqlDir, 'tenant', '0002_bench_column.down.sql'), 'ALTER TABLE products DROP COLUMN bench_note;\n');
+    await writeFile(
+      path.join(sqlDir, 'tenant', '0002_bench_column.sql'),
+      'ALTER TABLE products ADD COLUMN bench_note text;\n',
+    );
+    await writeFile(
+      path.join(sqlDir, 'tenant', '0002_bench_column.down.sql'),
+      'ALTER TABLE products DROP COLUMN bench_note;\n',
+    );
     const withColumn = await loadMigrations(sqlDir);
     out(`one-column migration (ALTER TABLE products ADD COLUMN) over ${tenants} tenants`);
     for (const level of [1, concurrency]) {
       const [summary, ms] = await timed(() => migrate(pool, withColumn, { concurrency: level }));
-      if (summary.migrated !== tenants || summary.failed.length > 0) throw new Error(`migrate: ${JSON.stringify(summary.failed[0])}`);
+      if (summary.migrated !== tenants || summary.failed.length > 0)
+        throw new Error(`migrate: ${JSON.stringify(summary.failed[0])}`);
       out(`  concurrency ${level}: ${seconds(ms)}, ${rate(tenants, ms)}`);
       const [back, backMs] = await timed(() => rollback(pool, withColumn, { concurrency: level }));
       if (back.migrated !== tenants) throw new Error('rollback did not revert every tenant');

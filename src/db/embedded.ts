@@ -49,8 +49,13 @@ type Binaries = { postgres: string; initdb: string };
 async function binaries(binDir?: string): Promise<Binaries> {
   if (binDir) {
     const resolved = path.resolve(binDir);
-    if (!existsSync(path.join(resolved, 'postgres')) || !existsSync(path.join(resolved, 'initdb'))) {
-      throw new DatabaseUnavailableError(`EMBEDDED_PG_BIN_DIR ${resolved} has no postgres and initdb executables.`);
+    if (
+      !existsSync(path.join(resolved, 'postgres')) ||
+      !existsSync(path.join(resolved, 'initdb'))
+    ) {
+      throw new DatabaseUnavailableError(
+        `EMBEDDED_PG_BIN_DIR ${resolved} has no postgres and initdb executables.`,
+      );
     }
     return { postgres: path.join(resolved, 'postgres'), initdb: path.join(resolved, 'initdb') };
   }

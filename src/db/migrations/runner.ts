@@ -74,6 +74,7 @@ export type RollbackSummary = {
 };
 
 const LOCK_KEY = 'capliquify.migrate';
+const MIGRATION_LOCK_TIMEOUT = '5s';
 
 /* -------------------------------------------------------------------------------------------- */
 /* Status                                                                                        */
@@ -234,6 +235,20 @@ export async function registerTenantFiles(db: CommonQueryMethods, files: readonl
 }
 
 /**
+ * Settings of a migration transaction, LOCAL to it: the tenant schema first on the search_path
+ * (when migrating a tenant), no statement timeout (a rewrite of a large table may take minutes),
+ * and a lock timeout, so a migration waiting behind a long request fails and is retried later
+ * rather than queueing every request on that table behind it.
+ */
+export async function enterMigration(tx: CommonQueryMethods, tenant?: TenantRef) {
+  await tx.query(sql.unsafe`
+    /* enterMigration */
+    SELECT set_config('search_path', ${tenant ? searchPathFor(tenant) : 'public'}, true),
+      set_config('statement_timeout', '0', true),
+      set_config('lock_timeout', ${MIGRATION_LOCK_TIMEOUT}, true)`);
+}
+
+/**
  * Brings one tenant schema from `fromVersion` to the latest file, inside the caller's transaction:
  * the files run as the owner with search_path set (LOCAL) to the tenant schema, then the tenant's
  * role is granted its rights on every table.
@@ -244,8 +259,7 @@ export async function applyTenantFiles(
   files: readonly MigrationFile[],
   fromVersion: number,
 ): Promise<number> {
-  await tx.query(sql.unsafe`
-    /* tenantMigrationSearchPath */ SELECT set_config('search_path', ${searchPathFor(tenant)}, true)`);
+  await enterMigration(tx, tenant);
   let version = fromVersion;
   for (const file of files) {
     if (file.version <= fromVersion) continue;
@@ -367,6 +381,7 @@ export async function migrate(
     const publicApplied: string[] = [];
     for (const file of current.publicPending) {
       await pool.transaction(async (tx) => {
+        await enterMigration(tx);
         await runFile(tx, file, file.up, file.file);
         await tx.query(sql.unsafe`
           INSERT INTO public.schema_migrations (version, name, checksum)
@@ -428,6 +443,7 @@ export async function rollback(
       const file = set.public.find((candidate) => candidate.version === latest.version)!;
       const down = requireDown(file);
       await pool.transaction(async (tx) => {
+        await enterMigration(tx);
         await runFile(tx, file, down, file.file.replace(/\.sql$/, '.down.sql'));
         await tx.query(
           sql.unsafe`DELETE FROM public.schema_migrations WHERE version = ${file.version}`,
@@ -446,8 +462,7 @@ export async function rollback(
     const targets = await tenantsBelow(pool, file.version, true);
     const outcomes = await fanOut(pool, targets, options, async (tx, tenant, locked) => {
       if (locked !== file.version) return undefined;
-      await tx.query(sql.unsafe`
-        /* tenantMigrationSearchPath */ SELECT set_config('search_path', ${searchPathFor(tenant)}, true)`);
+      await enterMigration(tx, tenant);
       await runFile(tx, file, down, file.file.replace(/\.sql$/, '.down.sql'));
       return previous;
     });
