@@ -2,7 +2,8 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { loadMigrations, type MigrationSet } from '../src/db/migrations/files.js';
 import { migrate, readStatus, rollback } from '../src/db/migrations/runner.js';
-import { createTenant, type Tenant } from '../src/tenants/lifecycle.js';
+import { withTenant } from '../src/db/tenant-transaction.js';
+import { createTenant, getTenant, type Tenant } from '../src/tenants/lifecycle.js';
 import { describeSchema } from './support/catalog.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { copySqlDir } from './support/sql-dir.js';
@@ -226,6 +227,33 @@ describe('checks on migration files', () => {
       toVersion: 2,
     });
     expect(await exists()).toBe(false);
+  });
+
+  test("a table added by a later migration is usable by the tenant's role, and no one else's", async () => {
+    const copy = await copySqlDir();
+    await copy.write('tenant/0002_product_shelf_life.sql', ADD_COLUMN);
+    await copy.write(
+      'tenant/0003_suppliers.sql',
+      'CREATE TABLE suppliers (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text NOT NULL);\n',
+    );
+    const set = await loadMigrations(copy.dir);
+    expect((await migrate(db.pool, set)).failed).toEqual([]);
+    const tenant = await getTenant(db.pool, 'checked');
+    const names = await withTenant(db.pool, tenant, { readOnly: false }, async (tx) => {
+      await tx.query(sql.unsafe`INSERT INTO suppliers (name) VALUES ('Juniper Co')`);
+      return tx.anyFirst(sql.unsafe`SELECT name FROM suppliers`);
+    });
+    expect(names).toEqual(['Juniper Co']);
+    expect(
+      await db.pool.any(sql.unsafe`SELECT problem FROM public.verify_tenant_isolation()`),
+    ).toEqual([]);
+    // Put the schema back at version 2 for the tests that follow.
+    await withTenant(db.pool, tenant, { readOnly: false }, (tx) =>
+      tx.query(sql.unsafe`DELETE FROM suppliers`),
+    );
+    await db.pool.query(sql.unsafe`DROP TABLE ${sql.identifier([tenant.schemaName, 'suppliers'])}`);
+    await db.pool.query(sql.unsafe`UPDATE public.tenant_migration_state SET version = 2`);
+    await db.pool.query(sql.unsafe`DELETE FROM public.tenant_migrations WHERE version = 3`);
   });
 
   test('a migration without a down file cannot be rolled back', async () => {

@@ -250,8 +250,9 @@ export async function enterMigration(tx: CommonQueryMethods, tenant?: TenantRef)
 
 /**
  * Brings one tenant schema from `fromVersion` to the latest file, inside the caller's transaction:
- * the files run as the owner with search_path set (LOCAL) to the tenant schema, then the tenant's
- * role is granted its rights on every table.
+ * the files run as the owner with search_path set (LOCAL) to the tenant schema. The tenant's role
+ * gets its rights on new tables from the schema's default privileges (see createTenant), because
+ * `GRANT ... ON ALL TABLES IN SCHEMA` scans all of pg_class and grows with the number of tenants.
  */
 export async function applyTenantFiles(
   tx: CommonQueryMethods,
@@ -266,14 +267,7 @@ export async function applyTenantFiles(
     await runFile(tx, file, file.up, file.file);
     version = file.version;
   }
-  await grantTenantTables(tx, tenant);
   return version;
-}
-
-export async function grantTenantTables(tx: CommonQueryMethods, tenant: TenantRef) {
-  const name = sql.identifier([tenant.schemaName]);
-  await tx.query(sql.unsafe`
-    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${name} TO ${name}`);
 }
 
 /* -------------------------------------------------------------------------------------------- */
