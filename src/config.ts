@@ -14,7 +14,6 @@ const boolean = (fallback: boolean) =>
     .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 const EnvironmentSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: integer(4000).pipe(z.number().max(65535)),
@@ -42,7 +41,6 @@ const EnvironmentSchema = z.object({
 });
 
 export type Config = {
-  nodeEnv: 'development' | 'test' | 'production';
   logLevel: z.infer<typeof EnvironmentSchema>['LOG_LEVEL'];
   host: string;
   port: number;
@@ -87,7 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   return {
-    nodeEnv: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     host: e.HOST,
     port: e.PORT,
@@ -95,7 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embedded: {
       dir: path.resolve(projectRoot, e.EMBEDDED_PG_DIR),
       port: e.EMBEDDED_PG_PORT,
-      binDir: e.EMBEDDED_PG_BIN_DIR,
+      binDir: e.EMBEDDED_PG_BIN_DIR && path.resolve(projectRoot, e.EMBEDDED_PG_BIN_DIR),
     },
     pool: {
       maxSize: e.DB_POOL_MAX,

@@ -88,7 +88,7 @@ describe('capliquify, in the order an operator meets it', () => {
     ],
     [
       ['tenants', 'create', '--slug', 'api', '--name', 'X'],
-      'capliquify: Invalid slug "api": it "api" is reserved.\n',
+      'capliquify: Invalid slug "api": it is a reserved word.\n',
     ],
     [['tenants', 'delete', 'nope'], 'capliquify: No tenant "nope".\n'],
     [['tenants', 'restore', 'acme'], 'capliquify: Tenant "acme" is not deleted.\n'],

@@ -266,6 +266,59 @@ describe('checks on migration files', () => {
     expect(await versions(db)).toEqual([{ version: 2, tenants: 1 }]);
   });
 
+  test('a second run waits for the first one, and gives up after its wait with a clear error', async () => {
+    const copy = await copySqlDir();
+    await copy.write('tenant/0002_product_shelf_life.sql', ADD_COLUMN);
+    await copy.write(
+      'public/0003_flags.sql',
+      'CREATE TABLE public.flags (name text PRIMARY KEY);\n',
+    );
+    await copy.write('public/0003_flags.down.sql', 'DROP TABLE public.flags;\n');
+    const set = await loadMigrations(copy.dir);
+    const holder = await db.openPool({ maxSize: 1 });
+    await holder.connect(async (connection) => {
+      await connection.query(sql.unsafe`SELECT pg_advisory_lock(hashtext('capliquify.migrate'))`);
+      await expect(migrate(db.pool, set, { lockWaitMs: 300 })).rejects.toMatchObject({
+        code: 'MIGRATION_FAILED',
+        message:
+          'Another migration run is in progress: wait for it to finish, then run this again.',
+      });
+      const waiting = migrate(db.pool, set, { lockWaitMs: 10_000 });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await connection.query(sql.unsafe`SELECT pg_advisory_unlock(hashtext('capliquify.migrate'))`);
+      expect((await waiting).publicApplied).toEqual(['sql/public/0003_flags.sql']);
+    });
+    await rollback(db.pool, set, { scope: 'public' });
+  });
+
+  test('tenant migrations refuse to run as a role that does not own the tenant schemas', async () => {
+    const tenant = await getTenant(db.pool, 'checked');
+    const stranger = `stranger_${Date.now()}`;
+    const copy = await copySqlDir();
+    await copy.write('tenant/0002_product_shelf_life.sql', ADD_COLUMN);
+    await copy.write('tenant/0003_more.sql', 'ALTER TABLE products ADD COLUMN more integer;\n');
+    await db.pool.query(sql.unsafe`CREATE ROLE ${sql.identifier([stranger])}`);
+    await db.pool.query(
+      sql.unsafe`ALTER SCHEMA ${sql.identifier([tenant.schemaName])} OWNER TO ${sql.identifier([stranger])}`,
+    );
+    try {
+      await expect(migrate(db.pool, await loadMigrations(copy.dir))).rejects.toMatchObject({
+        code: 'MIGRATION_FAILED',
+        message: expect.stringMatching(
+          new RegExp(
+            `^Tenant schemas are owned by ${stranger}, but this run connects as \\w+: run migrations as ${stranger}\\.$`,
+          ),
+        ),
+      });
+      expect(await versions(db)).toEqual([{ version: 2, tenants: 1 }]);
+    } finally {
+      await db.pool.query(
+        sql.unsafe`ALTER SCHEMA ${sql.identifier([tenant.schemaName])} OWNER TO CURRENT_USER`,
+      );
+      await db.pool.query(sql.unsafe`DROP ROLE ${sql.identifier([stranger])}`);
+    }
+  });
+
   test('badly named files are refused when loading', async () => {
     const copy = await copySqlDir();
     await copy.write('tenant/2_oops.sql', 'SELECT 1;\n');

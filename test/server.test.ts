@@ -9,6 +9,7 @@ import { sql } from 'slonik';
 import { projectRoot } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { buildApp } from '../src/server/app.js';
+import { createTenant } from '../src/tenants/lifecycle.js';
 import { cliEnv } from './support/cli.js';
 import { createTestDatabase, withAdmin, type TestDatabase } from './support/database.js';
 import { copySqlDir } from './support/sql-dir.js';
@@ -86,6 +87,8 @@ describe('npm start on a fresh machine (embedded PostgreSQL)', () => {
       database: 'ok',
       migrations: 'current',
       tenants: 1,
+      tenantsBehind: 0,
+      tenantMigrationFailures: 0,
     });
 
     const postgresPid = Number(
@@ -132,6 +135,24 @@ describe('/readyz', () => {
       migrations: 'pending',
       publicPending: 1,
       tenantsBehind: 0,
+    });
+    await app.close();
+  });
+
+  test('stays 200 while some tenant schemas lag behind, and says so', async () => {
+    await createTenant(db.lifecycle, { slug: 'laggard', name: 'Laggard' });
+    const copy = await copySqlDir();
+    await copy.write('tenant/0002_later.sql', 'ALTER TABLE products ADD COLUMN later integer;\n');
+    const app = buildApp({ pool: db.pool, migrations: await loadMigrations(copy.dir), logger });
+    const response = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      status: 'ready',
+      database: 'ok',
+      migrations: 'tenants behind',
+      tenants: 1,
+      tenantsBehind: 1,
+      tenantMigrationFailures: 0,
     });
     await app.close();
   });

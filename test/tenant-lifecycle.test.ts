@@ -92,9 +92,9 @@ describe('creating a tenant', () => {
     ['-acme', 'must not start or end with a dash'],
     ['acme-', 'must not start or end with a dash'],
     ['ac--me', 'must not contain two dashes in a row'],
-    ['admin', '"admin" is reserved'],
-    ['www', '"www" is reserved'],
-    ['public', '"public" is reserved'],
+    ['admin', 'it is a reserved word'],
+    ['www', 'it is a reserved word'],
+    ['public', 'it is a reserved word'],
   ])('refuses the slug %j, naming the rule, and creates nothing', async (slug, rule) => {
     const before = await count(sql.unsafe`SELECT count(*) FROM public.tenants`);
     const schemas = await count(

@@ -8,6 +8,7 @@ CREATE FUNCTION public.verify_tenant_isolation()
 RETURNS TABLE (problem text, schema_name text, role_name text, object_name text, detail text)
 LANGUAGE sql
 STABLE
+SET search_path = pg_catalog, public
 AS $$
   WITH tenant_roles AS (
     SELECT oid, rolname FROM pg_catalog.pg_roles WHERE rolname ~ '^tenant_[0-9a-f]{32}$'

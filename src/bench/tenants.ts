@@ -3,12 +3,13 @@
  * baseline measured in the same run. Uses a throwaway embedded PostgreSQL with default (durable)
  * settings, or a fresh database on DATABASE_URL.
  *
- *   BENCH_TENANTS=1000 BENCH_CONCURRENCY=4 npm run bench:tenants
+ *   npm run bench:tenants -- --tenants 1000 --concurrency 4
  */
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import pMap from 'p-map';
 import { createPool, sql, type Interceptor } from 'slonik';
 import { defaultPoolSettings, loadConfig, projectRoot } from '../config.js';
@@ -19,8 +20,23 @@ import { createDatabasePool } from '../db/pool.js';
 import { executeScript } from '../db/sql.js';
 import { createTenant } from '../tenants/lifecycle.js';
 
-const tenants = Number(process.env.BENCH_TENANTS ?? 1000);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const { values: args } = parseArgs({
+  options: {
+    tenants: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '4' },
+  },
+});
+const tenants = Number(args.tenants);
+const concurrency = Number(args.concurrency);
+if (
+  !Number.isInteger(tenants) ||
+  tenants < 100 ||
+  !Number.isInteger(concurrency) ||
+  concurrency < 1
+) {
+  process.stderr.write('usage: bench:tenants [--tenants N>=100] [--concurrency N>=1]\n');
+  process.exit(2);
+}
 const config = loadConfig();
 
 const out = (line = '') => process.stdout.write(`${line}\n`);

@@ -21,7 +21,8 @@ export function tenantsCommand(): Command {
     .requiredOption('--slug <slug>', 'URL-friendly identifier, e.g. acme')
     .requiredOption('--name <name>', 'display name, e.g. "Acme Ltd"')
     .addOption(new Option('--tier <tier>', 'subscription tier').choices(TIERS).default('starter'))
-    .action(async (options: { slug: string; name: string; tier: string }) => {
+    .option('--id <uuid>', 'use this id (re-creating a tenant from a backup); a new one by default')
+    .action(async (options: { slug: string; name: string; tier: string; id?: string }) => {
       await withRuntime(async ({ lifecycle }) => {
         const tenant = await createTenant(lifecycle, options);
         printJson(tenantJson(tenant));
@@ -41,6 +42,7 @@ export function tenantsCommand(): Command {
             listing.map((tenant) => ({
               ...tenantJson(tenant),
               schemaVersion: tenant.schemaVersion,
+              migrationError: tenant.migrationError,
             })),
           );
           return;

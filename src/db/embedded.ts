@@ -123,6 +123,11 @@ async function readPassword(dir: string): Promise<string> {
   try {
     return (await fs.readFile(path.join(dir, PASSWORD_FILE), 'utf8')).trim();
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new DatabaseUnavailableError(
+        `${dir} holds a PostgreSQL cluster that CapLiquify did not create (no ${PASSWORD_FILE}): set DATABASE_URL to use it, or set EMBEDDED_PG_DIR to another directory.`,
+      );
+    }
     throw unreadable(dir, error);
   }
 }

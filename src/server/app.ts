@@ -1,6 +1,6 @@
 /**
- * HTTP wiring. For now: /healthz (the process is up) and /readyz (the database answers and no
- * migration is pending). The GraphQL endpoint joins these routes.
+ * HTTP wiring. For now: /healthz (the process is up) and /readyz (the database answers and the
+ * platform schema is current). The GraphQL endpoint joins these routes.
  */
 import Fastify, { LogController } from 'fastify';
 import type { DatabasePool } from 'slonik';
@@ -20,10 +20,13 @@ export function buildApp({ pool, migrations, logger }: AppDependencies) {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
+  // Ready when the database answers and the platform schema is current. Tenant schemas that lag
+  // behind (a failed tenant migration) are reported, not fatal: one broken tenant must not take
+  // every server out of the load balancer.
   app.get('/readyz', async (_request, reply) => {
     try {
       const status = await readStatus(pool, migrations);
-      if (!isUpToDate(status)) {
+      if (status.publicPending.length > 0) {
         return reply.code(503).send({
           status: 'unavailable',
           database: 'ok',
@@ -35,8 +38,10 @@ export function buildApp({ pool, migrations, logger }: AppDependencies) {
       return {
         status: 'ready',
         database: 'ok',
-        migrations: 'current',
+        migrations: isUpToDate(status) ? 'current' : 'tenants behind',
         tenants: status.tenantsTotal,
+        tenantsBehind: status.tenantsBehind,
+        tenantMigrationFailures: status.failureCount,
       };
     } catch (error) {
       logger.warn({ err: error }, 'readiness check failed');

@@ -36,7 +36,9 @@ async function main(): Promise<void> {
   };
 
   try {
-    const summary = await migrate(db.pool, migrations, { concurrency: config.migrateConcurrency });
+    // One pooled connection holds the migration lock; the rest may migrate tenants.
+    const concurrency = Math.max(1, Math.min(config.migrateConcurrency, config.pool.maxSize - 1));
+    const summary = await migrate(db.pool, migrations, { concurrency });
     logger.info(summary, 'migrations checked');
     const demo = await ensureDemoTenant({
       pool: db.pool,

@@ -49,7 +49,7 @@ export function slugProblem(slug: string): string | undefined {
   if (!/^[a-z0-9-]+$/.test(slug)) return 'may contain only lowercase letters, digits and dashes';
   if (slug.startsWith('-') || slug.endsWith('-')) return 'must not start or end with a dash';
   if (slug.includes('--')) return 'must not contain two dashes in a row';
-  if (RESERVED_SLUGS.has(slug)) return `"${slug}" is reserved`;
+  if (RESERVED_SLUGS.has(slug)) return 'is a reserved word';
   return undefined;
 }
 

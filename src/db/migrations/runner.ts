@@ -53,6 +53,8 @@ export type Progress = { done: number; total: number; last: TenantOutcome };
 
 export type RunOptions = {
   concurrency?: number;
+  /** How long to wait for another run's lock before giving up (default 30 s). */
+  lockWaitMs?: number;
   onProgress?: (progress: Progress) => void;
 };
 
@@ -75,6 +77,7 @@ export type RollbackSummary = {
 
 const LOCK_KEY = 'capliquify.migrate';
 const MIGRATION_LOCK_TIMEOUT = '5s';
+const DEFAULT_LOCK_WAIT_MS = 30_000;
 
 /* -------------------------------------------------------------------------------------------- */
 /* Status                                                                                        */
@@ -275,12 +278,27 @@ export async function applyTenantFiles(
 /* -------------------------------------------------------------------------------------------- */
 
 /** Holds a session advisory lock on one pooled connection while `fn` runs. */
-async function withMigrationLock<T>(pool: DatabasePool, fn: () => Promise<T>): Promise<T> {
+/**
+ * Holds a session advisory lock on one pooled connection while `fn` runs, waiting up to
+ * `waitMs` for another run (another server starting, say) to finish first.
+ */
+async function withMigrationLock<T>(
+  pool: DatabasePool,
+  waitMs: number,
+  fn: () => Promise<T>,
+): Promise<T> {
   return pool.connect(async (connection) => {
-    const locked = await connection.oneFirst(sql.type(z.object({ locked: z.boolean() }))`
-      SELECT pg_try_advisory_lock(hashtext(${LOCK_KEY})) AS locked`);
-    if (!locked) {
-      throw new MigrationError('Another migration run is in progress: wait for it to finish.');
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const locked = await connection.oneFirst(sql.type(z.object({ locked: z.boolean() }))`
+        /* migrationLock */ SELECT pg_try_advisory_lock(hashtext(${LOCK_KEY})) AS locked`);
+      if (locked) break;
+      if (Date.now() >= deadline) {
+        throw new MigrationError(
+          'Another migration run is in progress: wait for it to finish, then run this again.',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
     try {
       return await fn();
@@ -288,6 +306,24 @@ async function withMigrationLock<T>(pool: DatabasePool, fn: () => Promise<T>): P
       await connection.query(sql.unsafe`SELECT pg_advisory_unlock(hashtext(${LOCK_KEY}))`);
     }
   });
+}
+
+/**
+ * New tenant tables reach tenant roles through the default privileges of the role that created
+ * each schema, so only that role may run tenant migrations.
+ */
+async function assertOwnsTenantSchemas(pool: CommonQueryMethods): Promise<void> {
+  const other = await pool.maybeOne(sql.type(z.object({ owner: z.string(), me: z.string() }))`
+    /* tenantSchemaOwner */
+    SELECT pg_get_userbyid(n.nspowner) AS owner, current_user AS me
+    FROM public.tenants t JOIN pg_namespace n ON n.nspname = t.schema_name
+    WHERE n.nspowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user)
+    LIMIT 1`);
+  if (other) {
+    throw new MigrationError(
+      `Tenant schemas are owned by ${other.owner}, but this run connects as ${other.me}: run migrations as ${other.owner}.`,
+    );
+  }
 }
 
 const TenantTargetRow = z.object({
@@ -367,11 +403,12 @@ export async function migrate(
       failed: [],
     };
   }
-  return withMigrationLock(pool, async () => {
+  return withMigrationLock(pool, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, async () => {
     await bootstrap(pool);
     // Re-read under the lock: another run may have finished in the meantime.
     const current = await readStatus(pool, set);
     verifyApplied(set, current);
+    if (current.tenantsBehind > 0) await assertOwnsTenantSchemas(pool);
     const publicApplied: string[] = [];
     for (const file of current.publicPending) {
       await pool.transaction(async (tx) => {
@@ -428,9 +465,9 @@ export async function rollback(
   options: RunOptions & { scope?: Scope } = {},
 ): Promise<RollbackSummary> {
   const scope = options.scope ?? 'tenant';
-  const status = await readStatus(pool, set);
-  verifyApplied(set, status);
-  return withMigrationLock(pool, async () => {
+  return withMigrationLock(pool, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, async () => {
+    const status = await readStatus(pool, set);
+    verifyApplied(set, status);
     if (scope === 'public') {
       const latest = status.publicApplied.at(-1);
       if (!latest) return { scope, rolledBack: undefined, toVersion: 0, migrated: 0, failed: [] };
@@ -454,6 +491,7 @@ export async function rollback(
     const previous =
       set.tenant.filter((candidate) => candidate.version < file.version).at(-1)?.version ?? 0;
     const targets = await tenantsBelow(pool, file.version, true);
+    if (targets.length > 0) await assertOwnsTenantSchemas(pool);
     const outcomes = await fanOut(pool, targets, options, async (tx, tenant, locked) => {
       if (locked !== file.version) return undefined;
       await enterMigration(tx, tenant);
