@@ -8,6 +8,8 @@ import {
   type Progress,
   type RollbackSummary,
 } from '../db/migrations/runner.js';
+import type { DatabasePool } from 'slonik';
+import type { MigrationSet } from '../db/migrations/files.js';
 import { printJson, printLine } from './output.js';
 import { withRuntime } from './runtime.js';
 
@@ -77,25 +79,40 @@ function printRollback(summary: RollbackSummary) {
   for (const failure of summary.failed) printLine(`  ${failure.slug}: ${failure.error}`);
 }
 
+/** Runs a fan-out over the tenant schemas with progress, prints its summary, exits 1 on failures. */
+async function runFanOut<T extends { failed: unknown[] }>(
+  concurrency: number,
+  run: (
+    pool: DatabasePool,
+    migrations: MigrationSet,
+    onProgress: (p: Progress) => void,
+  ) => Promise<T>,
+  print: (summary: T) => void,
+): Promise<void> {
+  await withRuntime(
+    async ({ db, migrations }) => {
+      const progress = progressReporter();
+      const summary = await run(db.pool, migrations, progress.update);
+      progress.stop();
+      print(summary);
+      if (summary.failed.length > 0) process.exitCode = 1;
+    },
+    { requireMigrated: false, poolSize: concurrency + 2 },
+  );
+}
+
 export function migrateCommand(defaultConcurrency: number): Command {
   const command = new Command('migrate')
     .description('apply pending public migrations, then tenant migrations to every tenant schema')
     .addOption(concurrencyOption(defaultConcurrency))
-    .action(async (options: { concurrency: number }) => {
-      await withRuntime(
-        async ({ db, migrations }) => {
-          const progress = progressReporter();
-          const summary = await migrate(db.pool, migrations, {
-            concurrency: options.concurrency,
-            onProgress: progress.update,
-          });
-          progress.stop();
-          printSummary(summary);
-          if (summary.failed.length > 0) process.exitCode = 1;
-        },
-        { requireMigrated: false, poolSize: options.concurrency + 2 },
-      );
-    });
+    .action((options: { concurrency: number }) =>
+      runFanOut(
+        options.concurrency,
+        (pool, migrations, onProgress) =>
+          migrate(pool, migrations, { concurrency: options.concurrency, onProgress }),
+        printSummary,
+      ),
+    );
 
   command
     .command('status')
@@ -147,22 +164,18 @@ export function migrateCommand(defaultConcurrency: number): Command {
         .default('tenant'),
     )
     .addOption(concurrencyOption(defaultConcurrency))
-    .action(async (options: { scope: 'tenant' | 'public'; concurrency: number }) => {
-      await withRuntime(
-        async ({ db, migrations }) => {
-          const progress = progressReporter();
-          const summary = await rollback(db.pool, migrations, {
+    .action((options: { scope: 'tenant' | 'public'; concurrency: number }) =>
+      runFanOut(
+        options.concurrency,
+        (pool, migrations, onProgress) =>
+          rollback(pool, migrations, {
             scope: options.scope,
             concurrency: options.concurrency,
-            onProgress: progress.update,
-          });
-          progress.stop();
-          printRollback(summary);
-          if (summary.failed.length > 0) process.exitCode = 1;
-        },
-        { requireMigrated: false, poolSize: options.concurrency + 2 },
-      );
-    });
+            onProgress,
+          }),
+        printRollback,
+      ),
+    );
 
   return command;
 }
