@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'slonik';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
-import { runCli } from './support/cli.js';
+import { execFile } from 'node:child_process';
+import { cliEnv, cliPath, runCli } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { copySqlDir } from './support/sql-dir.js';
 
@@ -223,6 +224,34 @@ describe('capliquify, in the order an operator meets it', () => {
         'tenants 1/1 (100%)\nRolled back sql/tenant/0002_product_barcode.sql to version 1: 1 schema(s) reverted, 0 failed.\n',
       stderr: '',
     });
+  });
+
+  test('on a terminal, migrate draws a progress bar', async () => {
+    const copy = await copySqlDir();
+    await copy.write(
+      'tenant/0002_product_barcode.sql',
+      'ALTER TABLE products ADD COLUMN barcode varchar(32);\n',
+    );
+    await copy.write(
+      'tenant/0002_product_barcode.down.sql',
+      'ALTER TABLE products DROP COLUMN barcode;\n',
+    );
+    // script(1) runs the command on a pseudo-terminal, as an operator's shell would.
+    const command = [process.execPath, cliPath, 'migrate'].map((part) => `'${part}'`).join(' ');
+    const output = await new Promise<{ code: number; text: string }>((resolve) => {
+      execFile(
+        'script',
+        ['-qec', command, '/dev/null'],
+        { env: cliEnv({ ...env, SQL_DIR: copy.dir }) },
+        (error, stdout) => resolve({ code: error ? Number(error.code) : 0, text: stdout }),
+      );
+    });
+    expect(output.code).toBe(0);
+    expect(output.text).toMatch(/tenants \[[█░]+\] 1\/1 100%/);
+    expect(output.text).toContain(
+      'Tenant schemas at version 2: 1 migrated, 0 already current, 0 failed.',
+    );
+    expect((await runCli(['migrate', 'rollback'], { ...env, SQL_DIR: copy.dir })).code).toBe(0);
   });
 
   test('demo creates Sentia Spirits once, with its data', async () => {
