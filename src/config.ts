@@ -25,7 +25,8 @@ const EnvironmentSchema = z.object({
   EMBEDDED_PG_PORT: integer(54329, 1).pipe(z.number().max(65535)),
   /** postgres and initdb from another build, e.g. another major version; the npm package's by default. */
   EMBEDDED_PG_BIN_DIR: z.string().min(1).optional(),
-  DB_POOL_MAX: integer(10, 1),
+  /** At least 2: a migration run holds one connection for its lock while others do the work. */
+  DB_POOL_MAX: integer(10, 2),
   DB_CONNECTION_TIMEOUT_MS: integer(5_000, 1),
   DB_STATEMENT_TIMEOUT_MS: integer(15_000, 1),
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(10_000, 1),

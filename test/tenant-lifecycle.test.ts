@@ -151,6 +151,23 @@ describe('creating a tenant', () => {
   });
 });
 
+test('refuses an id that is already taken, and one that is not a UUID', async () => {
+  const first = await createTenant(db.lifecycle, { slug: 'id-first', name: 'First' });
+  await expect(
+    createTenant(db.lifecycle, { id: first.id, slug: 'id-second', name: 'Second' }),
+  ).rejects.toMatchObject({
+    code: 'CONFLICT',
+    message: `A tenant with id ${first.id} already exists.`,
+  });
+  await expect(
+    createTenant(db.lifecycle, { id: 'not-a-uuid', slug: 'id-third', name: 'Third' }),
+  ).rejects.toMatchObject({
+    code: 'BAD_USER_INPUT',
+    message: 'Invalid id "not-a-uuid": it must be a UUID.',
+  });
+  expect(await footprint('id-second')).toEqual({ rows: 0, schemas: 0, roles: 0 });
+});
+
 describe('finding and listing tenants', () => {
   test('get by slug or id; an unknown slug is NOT_FOUND', async () => {
     const created = await createTenant(db.lifecycle, { slug: 'findable', name: 'Findable' });

@@ -134,6 +134,7 @@ export function migrateCommand(defaultConcurrency: number): Command {
                 total: status.tenantsTotal,
                 behind: status.tenantsBehind,
                 failures: status.failures,
+                failureCount: status.failureCount,
               },
             });
             return;

@@ -152,6 +152,9 @@ export async function createTenant(
         RETURNING ${tenantColumns}`);
     } catch (error) {
       if (error instanceof UniqueIntegrityConstraintViolationError) {
+        if (error.constraint === 'tenants_pkey') {
+          throw new ConflictError(`A tenant with id ${id} already exists.`, { field: 'id' });
+        }
         if (error.constraint === 'tenants_slug_key') {
           throw new ConflictError(`A tenant with slug "${slug}" already exists.`, {
             field: 'slug',

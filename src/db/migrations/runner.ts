@@ -277,7 +277,6 @@ export async function applyTenantFiles(
 /* Runs                                                                                          */
 /* -------------------------------------------------------------------------------------------- */
 
-/** Holds a session advisory lock on one pooled connection while `fn` runs. */
 /**
  * Holds a session advisory lock on one pooled connection while `fn` runs, waiting up to
  * `waitMs` for another run (another server starting, say) to finish first.
