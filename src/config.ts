@@ -39,6 +39,15 @@ const EnvironmentSchema = z.object({
   /** Citus schema-based sharding opens worker connections as the tenant role, which then needs LOGIN. */
   TENANT_ROLE_LOGIN: boolean(false),
   SQL_DIR: z.string().min(1).default('sql'),
+  /** How long a server trusts a verified API key before looking it up again (0: every request). */
+  API_KEY_CACHE_TTL_MS: integer(30_000, 0),
+  /** 32 bytes as 64 hex characters: encrypts saved API credentials (AES-256-GCM). */
+  ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, { error: 'must be 64 hex characters (32 bytes)' })
+    .optional(),
+  /** npm start creates the demo tenant Sentia Spirits and prints a key for it. */
+  DEMO_TENANT: boolean(true),
 });
 
 export type Config = {
@@ -52,6 +61,9 @@ export type Config = {
   tenantRetentionDays: number;
   tenantRoleLogin: boolean;
   sqlDir: string;
+  apiKeyCacheTtlMs: number;
+  demoTenant: boolean;
+  encryptionKey: Buffer | undefined;
 };
 
 export type PoolSettings = {
@@ -108,6 +120,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tenantRetentionDays: e.TENANT_RETENTION_DAYS,
     tenantRoleLogin: e.TENANT_ROLE_LOGIN,
     sqlDir: path.resolve(projectRoot, e.SQL_DIR),
+    apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+    demoTenant: e.DEMO_TENANT,
+    encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'hex') : undefined,
   };
 }
 

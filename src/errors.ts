@@ -38,6 +38,18 @@ export class ConflictError extends AppError {
   readonly code = 'CONFLICT';
 }
 
+export class UnauthenticatedError extends AppError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+export class ForbiddenError extends AppError {
+  readonly code = 'FORBIDDEN';
+}
+
+export class TenantSuspendedError extends AppError {
+  readonly code = 'TENANT_SUSPENDED';
+}
+
 /** The database cannot be reached or used; the message says what to do about it. */
 export class DatabaseUnavailableError extends AppError {
   readonly code = 'DATABASE_UNAVAILABLE';
@@ -49,3 +61,13 @@ export class MigrationError extends AppError {
 }
 
 export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
+
+/** The HTTP status a request gets when it fails as a whole with this code. */
+export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  TENANT_SUSPENDED: 403,
+  PAYMENT_REQUIRED: 402,
+  QUOTA_EXCEEDED: 429,
+  RATE_LIMITED: 429,
+};

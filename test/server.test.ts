@@ -126,7 +126,12 @@ describe('/readyz', () => {
   test('is 503 while a migration is pending', async () => {
     const copy = await copySqlDir();
     await copy.write('public/0003_pending.sql', 'SELECT 1;\n');
-    const app = buildApp({ pool: db.pool, migrations: await loadMigrations(copy.dir), logger });
+    const app = await buildApp({
+      pool: db.pool,
+      migrations: await loadMigrations(copy.dir),
+      logger,
+      apiKeyCacheTtlMs: 0,
+    });
     const response = await app.inject({ method: 'GET', url: '/readyz' });
     expect(response.statusCode).toBe(503);
     expect(response.json()).toEqual({
@@ -143,7 +148,12 @@ describe('/readyz', () => {
     await createTenant(db.lifecycle, { slug: 'laggard', name: 'Laggard' });
     const copy = await copySqlDir();
     await copy.write('tenant/0002_later.sql', 'ALTER TABLE products ADD COLUMN later integer;\n');
-    const app = buildApp({ pool: db.pool, migrations: await loadMigrations(copy.dir), logger });
+    const app = await buildApp({
+      pool: db.pool,
+      migrations: await loadMigrations(copy.dir),
+      logger,
+      apiKeyCacheTtlMs: 0,
+    });
     const response = await app.inject({ method: 'GET', url: '/readyz' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
@@ -159,7 +169,12 @@ describe('/readyz', () => {
 
   test('is 503 when the database goes away, while /healthz stays 200', async () => {
     const doomed = await createTestDatabase();
-    const app = buildApp({ pool: doomed.pool, migrations: doomed.migrations, logger });
+    const app = await buildApp({
+      pool: doomed.pool,
+      migrations: doomed.migrations,
+      logger,
+      apiKeyCacheTtlMs: 0,
+    });
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
     await withAdmin((admin) =>
       admin.query(sql.unsafe`DROP DATABASE ${sql.identifier([doomed.name])} WITH (FORCE)`),

@@ -4,7 +4,7 @@
  * statement with bound parameters. LOCAL settings end with the transaction, so a pooled connection
  * (or a PgBouncer server connection in transaction mode) never carries them into another request.
  */
-import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
+import type { CommonQueryMethods, DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import { roleNameFor, searchPathFor, type TenantRef } from '../tenants/names.js';
 import { sql } from './sql.js';
 
@@ -31,5 +31,24 @@ export async function withTenant<T>(
             set_config('role', ${role}, true), set_config('app.tenant_id', ${tenant.id}, true)`,
     );
     return fn(tx);
-  });
+    // No automatic retry: a request's resolvers cannot be replayed behind its back.
+  }, 0);
+}
+
+/**
+ * Runs `fn` in the same transaction under the login role (RESET to the session's own role), then
+ * switches back to the tenant's role. For platform tables that tenant roles may not touch.
+ */
+export async function asPlatform<T, C extends CommonQueryMethods>(
+  tx: C,
+  tenant: TenantRef,
+  fn: (tx: C) => Promise<T>,
+): Promise<T> {
+  await tx.query(sql.unsafe`/* leaveTenantRole */ SELECT set_config('role', 'none', true)`);
+  try {
+    return await fn(tx);
+  } finally {
+    await tx.query(sql.unsafe`
+      /* enterTenantRole */ SELECT set_config('role', ${roleNameFor(tenant)}, true)`);
+  }
 }

@@ -1,6 +1,10 @@
 /**
  * The demo tenant "Sentia Spirits": created with its data in one transaction when missing.
  */
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { createApiKey, revokeApiKey } from '../auth/api-keys.js';
+import { sql } from '../db/sql.js';
 import { ConflictError } from '../errors.js';
 import {
   createTenant,
@@ -46,4 +50,27 @@ export async function ensureDemoTenant(
     }
     throw error;
   }
+}
+
+export const DEMO_KEY_NAME = 'npm start demo key';
+
+/**
+ * A fresh read-write key for the demo tenant, printed by `npm start`. The key made by the previous
+ * start is revoked, so there is only ever one.
+ */
+export async function issueDemoKey(pool: DatabasePool, tenantId: string): Promise<string> {
+  return pool.transaction(async (tx) => {
+    const previous = await tx.anyFirst(sql.type(z.object({ id: z.string() }))`
+      /* previousDemoKeys */
+      SELECT id FROM public.api_keys
+      WHERE tenant_id = ${tenantId} AND name = ${DEMO_KEY_NAME} AND revoked_at IS NULL`);
+    for (const id of previous) await revokeApiKey(tx, { id, tenantId, actor: 'system' });
+    const { key } = await createApiKey(tx, {
+      tenantId,
+      name: DEMO_KEY_NAME,
+      scopes: ['read', 'write'],
+      actor: 'system',
+    });
+    return key;
+  });
 }

@@ -1,21 +1,41 @@
 /**
- * HTTP wiring. For now: /healthz (the process is up) and /readyz (the database answers and the
- * platform schema is current). The GraphQL endpoint joins these routes.
+ * HTTP wiring: /graphql (the API), /healthz (the process is up) and /readyz (the database answers
+ * and the platform schema is current).
  */
-import Fastify, { LogController } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { DatabasePool } from 'slonik';
 import type { MigrationSet } from '../db/migrations/files.js';
 import { isUpToDate, readStatus } from '../db/migrations/runner.js';
 import type { Logger } from '../logger.js';
+import { registerGraphQL } from '../graphql/server.js';
 
-export type AppDependencies = { pool: DatabasePool; migrations: MigrationSet; logger: Logger };
+export type AppDependencies = {
+  pool: DatabasePool;
+  migrations: MigrationSet;
+  logger: Logger;
+  /** How long a verified API key is trusted before it is looked up again (0: always). */
+  apiKeyCacheTtlMs: number;
+  /** Key for saved API credentials; saveApiCredential refuses to work without one. */
+  encryptionKey?: Buffer;
+};
 
-export function buildApp({ pool, migrations, logger }: AppDependencies) {
+export async function buildApp({
+  pool,
+  migrations,
+  logger,
+  apiKeyCacheTtlMs,
+  encryptionKey,
+}: AppDependencies) {
   const app = Fastify({
-    loggerInstance: logger,
+    loggerInstance: logger as FastifyBaseLogger,
     // One log line per request would be the hot path's largest cost; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    genReqId: () => randomUUID(),
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -49,5 +69,6 @@ export function buildApp({ pool, migrations, logger }: AppDependencies) {
     }
   });
 
+  await registerGraphQL(app, { pool, logger, apiKeyCacheTtlMs, encryptionKey });
   return app;
 }

@@ -1,12 +1,12 @@
 /**
  * `npm start`: open the database (embedded PostgreSQL unless DATABASE_URL is set), migrate,
- * create the demo tenant if missing, and serve HTTP until SIGINT or SIGTERM.
+ * create the demo tenant if missing (with a fresh API key), and serve HTTP until SIGINT or SIGTERM.
  */
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { loadMigrations } from '../db/migrations/files.js';
 import { migrate } from '../db/migrations/runner.js';
-import { DEMO_SLUG, ensureDemoTenant } from '../demo/demo-tenant.js';
+import { DEMO_SLUG, ensureDemoTenant, issueDemoKey } from '../demo/demo-tenant.js';
 import { isAppError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { buildApp } from './app.js';
@@ -24,30 +24,41 @@ async function main(): Promise<void> {
   );
 
   let closing: Promise<void> | undefined;
-  const app = buildApp({ pool: db.pool, migrations, logger });
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   const shutdown = (signal: string) => {
     closing ??= (async () => {
       logger.info({ signal }, 'shutting down');
-      await app.close();
+      await app?.close();
       await db.close();
       logger.info('stopped');
     })();
     return closing;
   };
 
+  let demoKey: string | undefined;
   try {
     // One pooled connection holds the migration lock; the rest may migrate tenants.
     const concurrency = Math.max(1, Math.min(config.migrateConcurrency, config.pool.maxSize - 1));
     const summary = await migrate(db.pool, migrations, { concurrency });
     logger.info(summary, 'migrations checked');
-    const demo = await ensureDemoTenant({
+    if (config.demoTenant) {
+      const demo = await ensureDemoTenant({
+        pool: db.pool,
+        migrations,
+        actor: 'system',
+        retentionDays: config.tenantRetentionDays,
+        roleLogin: config.tenantRoleLogin,
+      });
+      if (demo.created) logger.info({ tenant: DEMO_SLUG, data: demo.data }, 'demo tenant created');
+      demoKey = await issueDemoKey(db.pool, demo.tenant.id);
+    }
+    app = await buildApp({
       pool: db.pool,
       migrations,
-      actor: 'system',
-      retentionDays: config.tenantRetentionDays,
-      roleLogin: config.tenantRoleLogin,
+      logger,
+      apiKeyCacheTtlMs: config.apiKeyCacheTtlMs,
+      encryptionKey: config.encryptionKey,
     });
-    if (demo.created) logger.info({ tenant: DEMO_SLUG, data: demo.data }, 'demo tenant created');
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await shutdown('startup failure');
@@ -70,9 +81,17 @@ async function main(): Promise<void> {
     [
       '',
       `CapLiquify API is running at ${url}`,
+      `  GraphQL:   ${url}/graphql (open it in a browser for Apollo Sandbox)`,
       `  health:    ${url}/healthz   readiness: ${url}/readyz`,
       `  database:  ${db.embedded ? `embedded PostgreSQL (${config.embedded.dir})` : 'DATABASE_URL'}`,
-      `  demo tenant: ${DEMO_SLUG} (Sentia Spirits)`,
+      ...(demoKey
+        ? [
+            `  demo tenant: ${DEMO_SLUG} (Sentia Spirits); its API key for this run:`,
+            `    Authorization: Bearer ${demoKey}`,
+            `    curl -s ${url}/graphql -H 'content-type: application/json' -H 'authorization: Bearer ${demoKey}' \\`,
+            `      -d '{"query":"{ viewer { tenant { name tier } scopes } }"}'`,
+          ]
+        : []),
       '  Press Ctrl+C to stop.',
       '',
     ].join('\n'),

@@ -1,0 +1,186 @@
+/**
+ * API keys in public.api_keys: created (the plaintext is returned once), listed (never a secret),
+ * revoked, and looked up by hash together with their tenant in one query.
+ */
+import type { CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import { recordAudit } from '../audit/audit-log.js';
+import { sql } from '../db/sql.js';
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
+import { STATUSES, TIERS } from '../tenants/tiers.js';
+import { displayPrefix, generateApiKey, hashApiKey } from './api-key-format.js';
+import { SCOPES, type Scope } from './principal.js';
+
+export type ApiKeyRecord = {
+  id: string;
+  tenantId: string | null;
+  name: string;
+  prefix: string;
+  scopes: Scope[];
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+  createdAt: Date;
+  createdBy: string | null;
+};
+
+const ApiKeyRow = z.object({
+  id: z.string(),
+  tenant_id: z.string().nullable(),
+  name: z.string(),
+  key_prefix: z.string(),
+  scopes: z.array(z.enum(SCOPES)),
+  expires_at: z.date().nullable(),
+  revoked_at: z.date().nullable(),
+  last_used_at: z.date().nullable(),
+  created_at: z.date(),
+  created_by: z.string().nullable(),
+});
+
+const apiKeyColumns = sql.fragment`
+  id, tenant_id, name, key_prefix, scopes, expires_at, revoked_at, last_used_at, created_at, created_by`;
+
+const toRecord = (row: z.infer<typeof ApiKeyRow>): ApiKeyRecord => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  name: row.name,
+  prefix: row.key_prefix,
+  scopes: row.scopes,
+  expiresAt: row.expires_at,
+  revokedAt: row.revoked_at,
+  lastUsedAt: row.last_used_at,
+  createdAt: row.created_at,
+  createdBy: row.created_by,
+});
+
+export type CreateApiKeyInput = {
+  tenantId: string;
+  name: string;
+  scopes?: readonly string[];
+  expiresAt?: Date | null;
+  actor: string;
+};
+
+export function validScopes(scopes: readonly string[] | undefined): Scope[] {
+  const requested = scopes ?? ['read'];
+  const unknown = requested.filter((scope) => !(SCOPES as readonly string[]).includes(scope));
+  if (unknown.length > 0 || requested.length === 0) {
+    throw new BadUserInputError(
+      `Invalid scopes${unknown.length ? ` (${unknown.join(', ')})` : ''}: use one or more of ${SCOPES.join(', ')}.`,
+      { field: 'scopes' },
+    );
+  }
+  return SCOPES.filter((scope) => requested.includes(scope));
+}
+
+/** Creates a key; the returned plaintext is never stored and cannot be shown again. */
+export async function createApiKey(
+  db: CommonQueryMethods,
+  input: CreateApiKeyInput,
+): Promise<{ key: string; record: ApiKeyRecord }> {
+  const name = input.name.trim();
+  if (name.length === 0 || name.length > 100) {
+    throw new BadUserInputError('Invalid name: it must be 1 to 100 characters.', { field: 'name' });
+  }
+  const scopes = validScopes(input.scopes);
+  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+    throw new BadUserInputError('Invalid expiresAt: it must be in the future.', {
+      field: 'expiresAt',
+    });
+  }
+  const key = generateApiKey();
+  const row = await db.one(sql.type(ApiKeyRow)`
+    /* insertApiKey */
+    INSERT INTO public.api_keys (tenant_id, name, key_prefix, key_hash, scopes, expires_at, created_by)
+    VALUES (${input.tenantId}, ${name}, ${displayPrefix(key)}, ${sql.binary(hashApiKey(key))},
+      ${sql.array(scopes, 'text')}, ${input.expiresAt ? sql.timestamp(input.expiresAt) : null}, ${input.actor})
+    RETURNING ${apiKeyColumns}`);
+  await recordAudit(db, {
+    action: 'api_key.created',
+    actor: input.actor,
+    tenantId: input.tenantId,
+    resourceType: 'api_key',
+    resourceId: row.id,
+    changes: { name, scopes, expiresAt: input.expiresAt?.toISOString() ?? null },
+  });
+  return { key, record: toRecord(row) };
+}
+
+export async function listApiKeys(
+  db: CommonQueryMethods,
+  tenantId: string,
+): Promise<ApiKeyRecord[]> {
+  const rows = await db.any(sql.type(ApiKeyRow)`
+    /* listApiKeys */
+    SELECT ${apiKeyColumns} FROM public.api_keys WHERE tenant_id = ${tenantId}
+    ORDER BY created_at DESC, id`);
+  return rows.map(toRecord);
+}
+
+/** Revokes a key of the given tenant; another tenant's key is "not found". */
+export async function revokeApiKey(
+  db: CommonQueryMethods,
+  input: { id: string; tenantId?: string; actor: string },
+): Promise<ApiKeyRecord> {
+  const existing = await db.maybeOne(sql.type(ApiKeyRow)`
+    /* findApiKeyForRevoke */
+    SELECT ${apiKeyColumns} FROM public.api_keys
+    WHERE id = ${input.id} ${input.tenantId ? sql.fragment`AND tenant_id = ${input.tenantId}` : sql.fragment``}
+    FOR UPDATE`);
+  if (!existing) throw new NotFoundError(`No API key ${input.id}.`, { field: 'id' });
+  if (existing.revoked_at) {
+    throw new ConflictError(
+      `API key ${input.id} was already revoked on ${existing.revoked_at.toISOString()}.`,
+    );
+  }
+  const row = await db.one(sql.type(ApiKeyRow)`
+    /* revokeApiKey */
+    UPDATE public.api_keys SET revoked_at = now() WHERE id = ${input.id} RETURNING ${apiKeyColumns}`);
+  await recordAudit(db, {
+    action: 'api_key.revoked',
+    actor: input.actor,
+    tenantId: row.tenant_id,
+    resourceType: 'api_key',
+    resourceId: row.id,
+    severity: 'warning',
+  });
+  return toRecord(row);
+}
+
+const KeyLookupRow = z.object({
+  id: z.string(),
+  scopes: z.array(z.enum(SCOPES)),
+  expires_at: z.date().nullable(),
+  revoked_at: z.date().nullable(),
+  last_used_at: z.date().nullable(),
+  tenant_id: z.string(),
+  slug: z.string(),
+  name: z.string(),
+  schema_name: z.string(),
+  subscription_tier: z.enum(TIERS),
+  subscription_status: z.enum(STATUSES),
+  deleted_at: z.date().nullable(),
+});
+export type KeyLookup = z.infer<typeof KeyLookupRow>;
+
+/** The key with this hash and its tenant, in one query (platform keys come with a later issue). */
+export async function findTenantKeyByHash(
+  db: CommonQueryMethods,
+  hash: Buffer,
+): Promise<KeyLookup | null> {
+  return db.maybeOne(sql.type(KeyLookupRow)`
+    /* findApiKeyByHash */
+    SELECT k.id, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,
+      t.id AS tenant_id, t.slug, t.name, t.schema_name, t.subscription_tier, t.subscription_status,
+      t.deleted_at
+    FROM public.api_keys k JOIN public.tenants t ON t.id = k.tenant_id
+    WHERE k.key_hash = ${sql.binary(hash)}`);
+}
+
+/** Records use, at most once a minute per key whatever the number of servers. */
+export async function touchApiKey(db: CommonQueryMethods, id: string): Promise<void> {
+  await db.query(sql.unsafe`
+    /* touchApiKey */
+    UPDATE public.api_keys SET last_used_at = now()
+    WHERE id = ${id} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`);
+}

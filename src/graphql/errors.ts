@@ -1,0 +1,68 @@
+/**
+ * Errors as clients see them. Our own errors keep their message and code; GraphQL's own request
+ * errors (syntax, validation, variables) pass through; anything else is masked as
+ * INTERNAL_SERVER_ERROR, and the log keeps the detail under the request id the response carries.
+ */
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { HTTP_STATUS, isAppError, type AppError } from '../errors.js';
+
+const PASS_THROUGH = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/** An AppError as a GraphQLError, with the HTTP status it gives a whole-request failure. */
+export function toGraphQLError(error: AppError): GraphQLError {
+  const status = HTTP_STATUS[error.code];
+  const field = typeof error.details.field === 'string' ? error.details.field : undefined;
+  return new GraphQLError(error.message, {
+    originalError: error,
+    extensions: {
+      code: error.code,
+      ...(field ? { field } : {}),
+      ...(status ? { http: { status } } : {}),
+    },
+  });
+}
+
+export const MASKED_MESSAGE = 'Internal server error';
+
+/** True for errors whose detail must not reach the client. */
+export function isInternal(formatted: GraphQLFormattedError, error: unknown): boolean {
+  if (isAppError(unwrapResolverError(error))) return false;
+  const code = formatted.extensions?.code;
+  return !(typeof code === 'string' && (PASS_THROUGH.has(code) || code in HTTP_STATUS));
+}
+
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (isAppError(original)) {
+    const field = typeof original.details.field === 'string' ? original.details.field : undefined;
+    return {
+      message: original.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: original.code, ...(field ? { field } : {}) },
+    };
+  }
+  if (!isInternal(formatted, error)) {
+    const extensions = { ...formatted.extensions };
+    delete extensions.stacktrace;
+    return { ...formatted, extensions };
+  }
+  return {
+    message: MASKED_MESSAGE,
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+}

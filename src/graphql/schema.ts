@@ -1,0 +1,29 @@
+/**
+ * The executable schema, built from the type-graphql resolver classes. Every @Field names its type
+ * explicitly, so the schema never depends on emitted decorator metadata.
+ */
+import 'reflect-metadata';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { ApiKeyResolver } from '../resolvers/api-key.resolver.js';
+import { ProductConnectionResolver, ProductResolver } from '../resolvers/product.resolver.js';
+import { ViewerResolver } from '../resolvers/viewer.resolver.js';
+
+export const resolvers = [
+  ViewerResolver,
+  ProductResolver,
+  ProductConnectionResolver,
+  ApiKeyResolver,
+] as const;
+
+let built: Promise<GraphQLSchema> | undefined;
+
+export function buildApiSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({ resolvers, validate: false, emitSchemaFile: false });
+  return built;
+}
+
+/** The schema as committed in schema.graphql. */
+export async function printApiSchema(): Promise<string> {
+  return `${printSchema(lexicographicSortSchema(await buildApiSchema()))}\n`;
+}

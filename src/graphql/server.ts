@@ -1,0 +1,77 @@
+/**
+ * Apollo Server on fastify: POST and GET /graphql, Apollo Sandbox for browsers, every request
+ * authenticated before anything else (so introspection is for authenticated principals only), no
+ * batched requests, no field suggestions, limits from limits.ts.
+ */
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import type { FastifyInstance } from 'fastify';
+import type { DatabasePool } from 'slonik';
+import { Authenticator } from '../auth/authenticate.js';
+import { isAppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { RequestContext } from './context.js';
+import { formatError, toGraphQLError } from './errors.js';
+import { armor } from './limits.js';
+import { transactionPlugin } from './plugins.js';
+import { buildApiSchema } from './schema.js';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export type GraphQLOptions = {
+  pool: DatabasePool;
+  logger: Logger;
+  apiKeyCacheTtlMs: number;
+  encryptionKey?: Buffer;
+};
+
+export async function registerGraphQL(
+  app: FastifyInstance,
+  options: GraphQLOptions,
+): Promise<void> {
+  const { pool, logger } = options;
+  const authenticator = new Authenticator(pool, logger, { cacheTtlMs: options.apiKeyCacheTtlMs });
+  const protection = armor();
+  const apollo = new ApolloServer<RequestContext>({
+    schema: await buildApiSchema(),
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: true,
+    introspection: true, // every request must authenticate first; see the context below
+    validationRules: protection.validationRules,
+    formatError,
+    logger,
+    plugins: [
+      // graphql-armor is typed against Apollo's CommonJS build; the hooks are the same.
+      ...(protection.plugins as unknown as ApolloServerPlugin<RequestContext>[]),
+      ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      transactionPlugin(),
+    ],
+  });
+  await apollo.start();
+
+  const handler = fastifyApolloHandler(apollo, {
+    context: async (request) => {
+      try {
+        const principal = await authenticator.authenticate(request.headers);
+        return new RequestContext(
+          request.id,
+          principal,
+          logger,
+          authenticator,
+          pool,
+          options.encryptionKey,
+        );
+      } catch (error) {
+        if (isAppError(error)) throw toGraphQLError(error);
+        throw error;
+      }
+    },
+  });
+  app.route({ method: ['GET', 'POST', 'OPTIONS'], url: GRAPHQL_PATH, handler });
+  // fastify drains in-flight requests on close; Apollo stops after them.
+  app.addHook('onClose', async () => {
+    await apollo.stop();
+  });
+}

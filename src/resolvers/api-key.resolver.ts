@@ -1,0 +1,48 @@
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.js';
+import { assertUuid } from '../graphql/arguments.js';
+import type { RequestContext } from '../graphql/context.js';
+import {
+  ApiKey,
+  CreateApiKeyInput,
+  CreatedApiKey,
+  apiKeyFromRecord,
+} from '../schema/api-key.type.js';
+
+const actorOf = (ctx: RequestContext) => `api_key:${ctx.principal.keyId}`;
+
+@Resolver(() => ApiKey)
+export class ApiKeyResolver {
+  @Query(() => [ApiKey], { description: "The tenant's API keys (never their secrets)." })
+  async apiKeys(@Ctx() ctx: RequestContext) {
+    const records = await ctx.platform((db) => listApiKeys(db, ctx.tenantId));
+    return records.map(apiKeyFromRecord);
+  }
+
+  @Mutation(() => CreatedApiKey)
+  async createApiKey(
+    @Arg('input', () => CreateApiKeyInput) input: CreateApiKeyInput,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const { key, record } = await ctx.platform((db) =>
+      createApiKey(db, {
+        tenantId: ctx.tenantId,
+        name: input.name,
+        scopes: input.scopes ?? undefined,
+        expiresAt: input.expiresAt ?? null,
+        actor: actorOf(ctx),
+      }),
+    );
+    return { apiKey: apiKeyFromRecord(record), secret: key };
+  }
+
+  @Mutation(() => ApiKey)
+  async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
+    assertUuid(id);
+    const record = await ctx.platform((db) =>
+      revokeApiKey(db, { id, tenantId: ctx.tenantId, actor: actorOf(ctx) }),
+    );
+    ctx.authenticator.forget(record.id);
+    return apiKeyFromRecord(record);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * GraphQL enums. Names are the contract; values are what the database stores.
+ */
+import { registerEnumType } from 'type-graphql';
+
+export enum TierEnum {
+  STARTER = 'starter',
+  PROFESSIONAL = 'professional',
+  ENTERPRISE = 'enterprise',
+}
+registerEnumType(TierEnum, { name: 'Tier', description: 'Subscription tier.' });
+
+export enum TenantStatusEnum {
+  TRIAL = 'trial',
+  ACTIVE = 'active',
+  PAST_DUE = 'past_due',
+  CANCELLED = 'cancelled',
+  SUSPENDED = 'suspended',
+}
+registerEnumType(TenantStatusEnum, { name: 'TenantStatus', description: 'Subscription status.' });
+
+export enum ScopeEnum {
+  READ = 'read',
+  WRITE = 'write',
+}
+registerEnumType(ScopeEnum, { name: 'Scope', description: 'What an API key may do.' });
+
+export enum ProductOrderEnum {
+  NAME_ASC = 'NAME_ASC',
+  SKU_ASC = 'SKU_ASC',
+  CREATED_AT_DESC = 'CREATED_AT_DESC',
+  UNIT_PRICE_DESC = 'UNIT_PRICE_DESC',
+}
+registerEnumType(ProductOrderEnum, { name: 'ProductOrder' });
+
+export enum ForecastTypeEnum {
+  DEMAND = 'DEMAND',
+  REVENUE = 'REVENUE',
+  CASH_FLOW = 'CASH_FLOW',
+}
+registerEnumType(ForecastTypeEnum, { name: 'ForecastType' });
+
+export enum PeriodTypeEnum {
+  DAILY = 'DAILY',
+  WEEKLY = 'WEEKLY',
+  MONTHLY = 'MONTHLY',
+  QUARTERLY = 'QUARTERLY',
+}
+registerEnumType(PeriodTypeEnum, { name: 'PeriodType' });

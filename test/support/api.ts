@@ -1,0 +1,100 @@
+/**
+ * The real HTTP server on a random port, over a test database, and clients that call it the way
+ * partners do: graphql-request with an API key and codegen's typed documents.
+ */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { ClientError, GraphQLClient } from 'graphql-request';
+import type { AddressInfo } from 'node:net';
+import { sql, type DatabasePool } from 'slonik';
+import { createApiKey } from '../../src/auth/api-keys.js';
+import { createLogger } from '../../src/logger.js';
+import { buildApp } from '../../src/server/app.js';
+import { createTenant, type Tenant } from '../../src/tenants/lifecycle.js';
+import type { TestDatabase } from './database.js';
+
+export type Api = {
+  url: string;
+  client(key: string | undefined, headers?: Record<string, string>): GraphQLClient;
+  close(): Promise<void>;
+};
+
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7);
+
+export async function startApi(
+  db: TestDatabase,
+  options: { apiKeyCacheTtlMs?: number; pool?: DatabasePool; encryptionKey?: Buffer } = {},
+): Promise<Api> {
+  const app = await buildApp({
+    pool: options.pool ?? db.pool,
+    encryptionKey: 'encryptionKey' in options ? options.encryptionKey : TEST_ENCRYPTION_KEY,
+    migrations: db.migrations,
+    logger: createLogger('silent'),
+    apiKeyCacheTtlMs: options.apiKeyCacheTtlMs ?? 0,
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}/graphql`;
+  return {
+    url,
+    client: (key, headers = {}) =>
+      new GraphQLClient(url, {
+        headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+      }),
+    close: () => app.close(),
+  };
+}
+
+export type TenantWithKeys = Tenant & { key: string; readKey: string; companyId: string };
+
+/** A fresh tenant with a read-write key and a read-only key. */
+export async function tenantWithKeys(db: TestDatabase, slug: string): Promise<TenantWithKeys> {
+  const tenant = await createTenant(db.lifecycle, { slug, name: `${slug} Ltd` });
+  const { key } = await createApiKey(db.pool, {
+    tenantId: tenant.id,
+    name: 'test rw',
+    scopes: ['read', 'write'],
+    actor: 'test',
+  });
+  const { key: readKey } = await createApiKey(db.pool, {
+    tenantId: tenant.id,
+    name: 'test ro',
+    scopes: ['read'],
+    actor: 'test',
+  });
+  const companyId = (await db.pool.oneFirst(
+    sql.unsafe`SELECT id FROM ${sql.identifier([tenant.schemaName, 'companies'])}`,
+  )) as string;
+  return { ...tenant, key, readKey, companyId };
+}
+
+export type Failure = {
+  status: number;
+  errors: { message: string; extensions: Record<string, unknown> }[];
+};
+
+/** The HTTP status and errors of a request expected to fail. */
+export async function failure<T, V extends object>(
+  client: GraphQLClient,
+  document: TypedDocumentNode<T, V>,
+  variables?: V,
+): Promise<Failure> {
+  try {
+    await client.request({ document, variables } as never);
+  } catch (error) {
+    if (error instanceof ClientError) {
+      return {
+        status: error.response.status,
+        errors: (error.response.errors ?? []) as Failure['errors'],
+      };
+    }
+    throw error;
+  }
+  throw new Error('expected the request to fail');
+}
+
+/** The first error's code and message. */
+export const firstError = (result: Failure) => ({
+  status: result.status,
+  code: result.errors[0]?.extensions.code,
+  message: result.errors[0]?.message,
+});
