@@ -13,7 +13,7 @@ import { isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { RequestContext } from './context.js';
 import { formatError, toGraphQLError } from './errors.js';
-import { armor } from './limits.js';
+import { armor, LIMITS } from './limits.js';
 import { transactionPlugin } from './plugins.js';
 import { buildApiSchema } from './schema.js';
 
@@ -40,6 +40,7 @@ export async function registerGraphQL(
     hideSchemaDetailsFromClientErrors: true,
     introspection: true, // every request must authenticate first; see the context below
     validationRules: protection.validationRules,
+    parseOptions: { maxTokens: LIMITS.maxTokens },
     formatError,
     logger,
     plugins: [
