@@ -3,6 +3,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'slonik';
+import { hashApiKey, isWellFormedApiKey } from '../src/auth/api-key-format.js';
+import { findTenantKeyByHash } from '../src/auth/api-keys.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { execFile } from 'node:child_process';
 import { cliEnv, cliPath, runCli } from './support/cli.js';
@@ -140,6 +142,69 @@ describe('capliquify, in the order an operator meets it', () => {
       ['acme', 1],
       ['beta-co', 1],
     ]);
+  });
+
+  test('keys create prints a working key once; list never shows it; revoke ends it', async () => {
+    const created = await cli(
+      'keys',
+      'create',
+      '--tenant',
+      'acme',
+      '--name',
+      'ERP sync',
+      '--scopes',
+      'read,write',
+    );
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^cq_live_[0-9A-Za-z]{28}$/);
+    expect(isWellFormedApiKey(key)).toBe(true);
+    expect(created.stderr).toMatch(
+      /^Created key [0-9a-f-]{36} \(read, write\) for acme\. Store it now: it is not shown again\.\n$/,
+    );
+    const found = await findTenantKeyByHash(db.pool, hashApiKey(key));
+    expect(found).toMatchObject({ slug: 'acme', scopes: ['read', 'write'], revoked_at: null });
+
+    const listed = await cli('keys', 'list', '--tenant', 'acme');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(
+      /^ID\s+NAME\s+PREFIX\s+SCOPES\s+CREATED\s+LAST USED\s+EXPIRES\s+REVOKED\n/,
+    );
+    expect(listed.stdout).toContain(key.slice(0, 14));
+    expect(listed.stdout).not.toContain(key);
+    const json = JSON.parse((await cli('keys', 'list', '--tenant', 'acme', '--json')).stdout);
+    expect(json).toEqual([
+      expect.objectContaining({ id: found!.id, name: 'ERP sync', prefix: key.slice(0, 14) }),
+    ]);
+    expect(JSON.stringify(json)).not.toContain(key);
+
+    expect(await cli('keys', 'revoke', found!.id)).toEqual({
+      code: 0,
+      stdout: `Revoked key ${found!.id} (ERP sync).\n`,
+      stderr: '',
+    });
+    expect((await findTenantKeyByHash(db.pool, hashApiKey(key)))?.revoked_at).toBeInstanceOf(Date);
+    expect(await cli('keys', 'revoke', found!.id)).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/was already revoked/),
+    });
+  });
+
+  test.each([
+    [['keys', 'create', '--tenant', 'nobody', '--name', 'x'], 'capliquify: No tenant "nobody".\n'],
+    [
+      ['keys', 'create', '--tenant', 'acme', '--name', 'x', '--scopes', 'read,admin'],
+      'capliquify: Invalid scopes (admin): use one or more of read, write.\n',
+    ],
+    [
+      ['keys', 'create', '--tenant', 'acme', '--name', 'x', '--expires', 'someday'],
+      'capliquify: Invalid --expires "someday": use a date such as 2027-01-31.\n',
+    ],
+    [['keys', 'revoke', 'nope'], 'capliquify: No API key nope.\n'],
+  ])('keys: a user error exits 1 and creates nothing: %j', async (args, stderr) => {
+    const before = await db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM public.api_keys`);
+    expect(await cli(...args)).toEqual({ code: 1, stdout: '', stderr });
+    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM public.api_keys`)).toBe(before);
   });
 
   test('delete, restore and purge', async () => {
