@@ -57,6 +57,7 @@ async function startServer(env: Record<string, string>): Promise<Started> {
 describe('npm start on a fresh machine (embedded PostgreSQL)', () => {
   let dataDir: string;
   let port: number;
+  let firstKey = '';
 
   beforeAll(async () => {
     const base = await mkdtemp(path.join(os.tmpdir(), 'capliquify-start-'));
@@ -91,6 +92,24 @@ describe('npm start on a fresh machine (embedded PostgreSQL)', () => {
       tenantMigrationFailures: 0,
     });
 
+    // The printed key works against the printed endpoint.
+    const key = /Authorization: Bearer (cq_live_\w+)/.exec(server.output())?.[1];
+    expect(server.output()).toContain(`GraphQL:   http://localhost:${port}/graphql`);
+    const viewer = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: '{ viewer { tenant { slug name } scopes } }' }),
+    });
+    expect(await viewer.json()).toEqual({
+      data: {
+        viewer: {
+          tenant: { slug: 'sentia-spirits', name: 'Sentia Spirits' },
+          scopes: ['READ', 'WRITE'],
+        },
+      },
+    });
+    firstKey = key!;
+
     const postgresPid = Number(
       (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0],
     );
@@ -107,6 +126,17 @@ describe('npm start on a fresh machine (embedded PostgreSQL)', () => {
     expect(server.output()).not.toContain('demo tenant created');
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(await ready.json()).toMatchObject({ status: 'ready', tenants: 1 });
+    // A new key each start; the previous one is revoked.
+    const key = /Authorization: Bearer (cq_live_\w+)/.exec(server.output())?.[1];
+    expect(key).not.toBe(firstKey);
+    const ask = (k: string) =>
+      fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${k}` },
+        body: JSON.stringify({ query: '{ viewer { scopes } }' }),
+      });
+    expect((await ask(key!)).status).toBe(200);
+    expect((await ask(firstKey)).status).toBe(401);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
