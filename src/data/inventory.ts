@@ -4,6 +4,8 @@
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.js';
+import { BadUserInputError, NotFoundError } from '../errors.js';
+import { ProductRow, productColumns } from './products.js';
 
 export const InventoryRow = z.object({
   id: z.string(),
@@ -28,4 +30,172 @@ export async function inventoryByProductIds(db: CommonQueryMethods, productIds: 
     SELECT ${inventoryColumns} FROM inventory i
     WHERE i.product_id = ANY(${sql.array(productIds, 'uuid')})
     ORDER BY i.product_id, i.location`);
+}
+
+export const INVENTORY_ADJUSTMENTS = ['RECEIVE', 'RESERVE', 'RELEASE', 'SHIP', 'COUNT'] as const;
+export type InventoryAdjustmentKind = (typeof INVENTORY_ADJUSTMENTS)[number];
+
+const LOCATION = /^[a-z0-9_]{1,100}$/;
+const MAX_INT = 2_147_483_647;
+
+function validateAdjustment(kind: InventoryAdjustmentKind, location: string, quantity: number) {
+  if (!LOCATION.test(location)) {
+    throw new BadUserInputError(
+      `Invalid location "${location}": use 1 to 100 lowercase letters, digits and _.`,
+      { field: 'location' },
+    );
+  }
+  const minimum = kind === 'COUNT' ? 0 : 1;
+  if (!Number.isInteger(quantity) || quantity < minimum) {
+    throw new BadUserInputError(
+      kind === 'COUNT'
+        ? 'Invalid quantity: a count must be 0 or more.'
+        : `Invalid quantity: ${kind.toLowerCase()} needs a quantity of 1 or more.`,
+      { field: 'quantity' },
+    );
+  }
+}
+
+/**
+ * The one statement of each adjustment. Its WHERE is the rule, checked on the row as locked by
+ * the statement itself, so two concurrent adjustments can never both pass on the same stock.
+ */
+function adjustmentStatement(
+  kind: InventoryAdjustmentKind,
+  productId: string,
+  location: string,
+  quantity: number,
+) {
+  switch (kind) {
+    case 'RECEIVE':
+      return sql.type(InventoryRow)`
+        /* receiveInventory */
+        INSERT INTO inventory AS i (company_id, product_id, location, quantity_on_hand, last_received_at)
+        SELECT p.company_id, p.id, ${location}, ${quantity}, now() FROM products p WHERE p.id = ${productId}
+        ON CONFLICT (product_id, location) DO UPDATE
+          SET quantity_on_hand = i.quantity_on_hand + EXCLUDED.quantity_on_hand,
+            last_received_at = EXCLUDED.last_received_at
+          WHERE i.quantity_on_hand <= ${MAX_INT - quantity}
+        RETURNING ${inventoryColumns}`;
+    case 'COUNT':
+      return sql.type(InventoryRow)`
+        /* countInventory */
+        INSERT INTO inventory AS i (company_id, product_id, location, quantity_on_hand, last_counted_at)
+        SELECT p.company_id, p.id, ${location}, ${quantity}, now() FROM products p WHERE p.id = ${productId}
+        ON CONFLICT (product_id, location) DO UPDATE
+          SET quantity_on_hand = EXCLUDED.quantity_on_hand, last_counted_at = EXCLUDED.last_counted_at
+          WHERE i.quantity_reserved <= EXCLUDED.quantity_on_hand
+        RETURNING ${inventoryColumns}`;
+    case 'RESERVE':
+      return sql.type(InventoryRow)`
+        /* reserveInventory */
+        UPDATE inventory AS i SET quantity_reserved = i.quantity_reserved + ${quantity}
+        WHERE i.product_id = ${productId} AND i.location = ${location}
+          AND i.quantity_on_hand - i.quantity_reserved >= ${quantity}
+        RETURNING ${inventoryColumns}`;
+    case 'RELEASE':
+      return sql.type(InventoryRow)`
+        /* releaseInventory */
+        UPDATE inventory AS i SET quantity_reserved = i.quantity_reserved - ${quantity}
+        WHERE i.product_id = ${productId} AND i.location = ${location}
+          AND i.quantity_reserved >= ${quantity}
+        RETURNING ${inventoryColumns}`;
+    case 'SHIP':
+      return sql.type(InventoryRow)`
+        /* shipInventory */
+        UPDATE inventory AS i
+        SET quantity_on_hand = i.quantity_on_hand - ${quantity},
+          quantity_reserved = i.quantity_reserved - ${quantity}
+        WHERE i.product_id = ${productId} AND i.location = ${location}
+          AND i.quantity_reserved >= ${quantity}
+        RETURNING ${inventoryColumns}`;
+  }
+}
+
+const RefusalFacts = z.object({
+  product_exists: z.boolean(),
+  quantity_on_hand: z.number().nullable(),
+  quantity_reserved: z.number().nullable(),
+  quantity_available: z.number().nullable(),
+});
+
+/**
+ * Says why an adjustment changed no row. Read after the refusal, only to word the error: the
+ * decision itself was the adjustment's own statement.
+ */
+async function refusal(
+  db: CommonQueryMethods,
+  kind: InventoryAdjustmentKind,
+  productId: string,
+  location: string,
+  quantity: number,
+): Promise<never> {
+  const facts = await db.one(sql.type(RefusalFacts)`
+    /* inventoryRefusal */
+    SELECT EXISTS (SELECT 1 FROM products p WHERE p.id = ${productId}) AS product_exists,
+      i.quantity_on_hand, i.quantity_reserved, i.quantity_available
+    FROM (SELECT 1) AS one
+    LEFT JOIN inventory i ON i.product_id = ${productId} AND i.location = ${location}`);
+  if (!facts.product_exists) {
+    throw new NotFoundError(`No product ${productId}.`, { field: 'productId' });
+  }
+  if (facts.quantity_on_hand === null) {
+    throw new BadUserInputError(
+      `No stock of this product at ${location}: receive or count it there first.`,
+      { field: 'location' },
+    );
+  }
+  const verb = kind.toLowerCase();
+  const reason =
+    kind === 'RESERVE'
+      ? `only ${facts.quantity_available} available`
+      : kind === 'COUNT'
+        ? `${facts.quantity_reserved} are reserved there`
+        : kind === 'RECEIVE'
+          ? `${facts.quantity_on_hand} are on hand and stock cannot exceed ${MAX_INT}`
+          : `only ${facts.quantity_reserved} reserved`;
+  throw new BadUserInputError(`Cannot ${verb} ${quantity} at ${location}: ${reason}.`, {
+    field: 'quantity',
+  });
+}
+
+/** Applies one adjustment atomically and returns the stock level it leaves. */
+export async function adjustInventory(
+  db: CommonQueryMethods,
+  adjustment: {
+    productId: string;
+    location: string;
+    kind: InventoryAdjustmentKind;
+    quantity: number;
+  },
+): Promise<InventoryRow> {
+  const { productId, location, kind, quantity } = adjustment;
+  validateAdjustment(kind, location, quantity);
+  const row = await db.maybeOne(adjustmentStatement(kind, productId, location, quantity));
+  return row ?? refusal(db, kind, productId, location, quantity);
+}
+
+export const InventoryAlertRow = ProductRow.extend({
+  available: z.number(),
+  suggested_order_quantity: z.number(),
+});
+export type InventoryAlertRow = z.infer<typeof InventoryAlertRow>;
+
+/**
+ * Active products whose available stock (all locations) is below the reorder point, the
+ * largest shortfall first. One statement.
+ */
+export async function inventoryAlerts(db: CommonQueryMethods) {
+  return db.any(sql.type(InventoryAlertRow)`
+    /* inventoryAlerts */
+    SELECT ${productColumns}, s.available::int AS available,
+      least(greatest(p.reorder_quantity::bigint,
+        p.reorder_point::bigint + p.safety_stock - s.available), ${MAX_INT})::int AS suggested_order_quantity
+    FROM products p
+    CROSS JOIN LATERAL (
+      SELECT coalesce(sum(i.quantity_available), 0)::bigint AS available
+      FROM inventory i WHERE i.product_id = p.id
+    ) s
+    WHERE p.is_active AND s.available < p.reorder_point
+    ORDER BY p.reorder_point - s.available DESC, p.sku`);
 }

@@ -8,12 +8,32 @@ import { buildSchema } from 'type-graphql';
 import { ApiKeyResolver } from '../resolvers/api-key.resolver.js';
 import { ProductConnectionResolver, ProductResolver } from '../resolvers/product.resolver.js';
 import { ViewerResolver } from '../resolvers/viewer.resolver.js';
+import {
+  ProductSalesResolver,
+  SaleConnectionResolver,
+} from '../resolvers/product-sales.resolver.js';
+import { SalesResolver } from '../resolvers/sales.resolver.js';
+import { ForecastResolver } from '../resolvers/forecast.resolver.js';
+import { InventoryResolver } from '../resolvers/inventory.resolver.js';
+import { WorkingCapitalResolver } from '../resolvers/working-capital.resolver.js';
+import { ApiCredentialResolver } from '../resolvers/api-credential.resolver.js';
+import { PreferencesResolver } from '../resolvers/preferences.resolver.js';
+import { ScenarioResolver } from '../resolvers/scenario.resolver.js';
 
 export const resolvers = [
+  SalesResolver,
+  ProductSalesResolver,
+  SaleConnectionResolver,
   ViewerResolver,
   ProductResolver,
   ProductConnectionResolver,
   ApiKeyResolver,
+  InventoryResolver,
+  WorkingCapitalResolver,
+  ForecastResolver,
+  ScenarioResolver,
+  PreferencesResolver,
+  ApiCredentialResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
