@@ -199,13 +199,11 @@ describe('reading products', () => {
 
   test('the same nested query for two tenants at once returns each its own data', async () => {
     const query = (tenant: TenantWithKeys) =>
-      api
-        .client(tenant.readKey)
-        .request(ProductsWithEverythingDocument, {
-          first: 100,
-          from: '2026-01-01',
-          to: '2026-01-31',
-        });
+      api.client(tenant.readKey).request(ProductsWithEverythingDocument, {
+        first: 100,
+        from: '2026-01-01',
+        to: '2026-01-31',
+      });
     const results = await Promise.all([query(acme), query(beta), query(acme), query(beta)]);
     for (const [index, result] of results.entries()) {
       const prefix = index % 2 === 0 ? 'ACME-' : 'BETA-';
