@@ -5,6 +5,7 @@ import {
   ProductSalesPageDocument,
   ProductsWithSalesDocument,
   RecordSalesDocument,
+  SalesByCurrencyDocument,
   SalesSummaryDocument,
   type ProductSalesPageQuery,
   type SaleInput,
@@ -803,6 +804,35 @@ describe('salesSummary', () => {
     expect(result.salesSummary).toEqual(expected);
     // G-3 has no category: the group's category is null.
     expect(result.salesSummary.every((row) => row.category === null)).toBe(true);
+  });
+
+  test('grouped or filtered by currency, amounts in different currencies never mix', async () => {
+    const stored = await db.pool.any(sql.type(
+      z.object({
+        currency: z.string(),
+        quantity: z.number(),
+        revenue: z.string(),
+        orders: z.number(),
+      }),
+    )`
+      SELECT currency::text AS currency, sum(quantity)::int AS quantity, sum(total_amount)::text AS revenue,
+        count(*)::int AS orders
+      FROM ${table(gamma, 'sales')} GROUP BY currency ORDER BY currency`);
+    expect(stored.map((row) => row.currency)).toEqual(['EUR', 'GBP']);
+    const byCurrency = await api.client(gamma.readKey).request(SalesByCurrencyDocument, {
+      from: '2024-01-01',
+      to: '2026-12-31',
+      groupBy: ['CURRENCY'],
+    });
+    expect(byCurrency.salesSummary).toEqual(stored.map((row) => ({ ...row, market: null })));
+    const eurOnly = await api.client(gamma.readKey).request(SalesByCurrencyDocument, {
+      from: '2024-01-01',
+      to: '2026-12-31',
+      groupBy: ['MARKET'],
+      filter: { currency: 'EUR' },
+    });
+    expect(eurOnly.salesSummary.reduce((sum, row) => sum + row.orders, 0)).toBe(stored[0]!.orders);
+    expect(eurOnly.salesSummary.every((row) => row.currency === null)).toBe(true);
   });
 
   test('weeks start on Monday (ISO) and months on the 1st, across a year end', async () => {

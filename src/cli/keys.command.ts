@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
+import { isUuid } from '../validation.js';
 import { getTenant } from '../tenants/lifecycle.js';
 import { printLine, printTable } from './output.js';
 import { withRuntime } from './runtime.js';
@@ -96,7 +97,7 @@ function invalidDate(text: string | undefined): null {
 }
 
 function validId(id: string): string {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+  if (!isUuid(id)) {
     throw new NotFoundError(`No API key ${id}.`, { field: 'id' });
   }
   return id;

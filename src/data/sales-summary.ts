@@ -7,7 +7,7 @@ import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
-import { isUuid, validChannel } from '../graphql/arguments.js';
+import { isUuid, validChannel } from '../validation.js';
 import { productsByIds } from './products.js';
 import { SALES_MARKETS, type SalesMarket } from './sales.js';
 
@@ -18,6 +18,7 @@ export const SALES_GROUP_KEYS = [
   'WEEK',
   'PRODUCT',
   'CATEGORY',
+  'CURRENCY',
 ] as const;
 export type SalesGroupKey = (typeof SALES_GROUP_KEYS)[number];
 
@@ -78,6 +79,12 @@ const GROUP_KEYS: Record<SalesGroupKey, GroupKeySql> = {
     nulls: sql.fragment`NULL::text AS category`,
     order: sql.fragment`p.category`,
   },
+  CURRENCY: {
+    group: sql.fragment`s.currency`,
+    columns: sql.fragment`s.currency::text AS currency`,
+    nulls: sql.fragment`NULL::text AS currency`,
+    order: sql.fragment`s.currency`,
+  },
 };
 
 export const SalesSummaryRow = z.object({
@@ -89,6 +96,7 @@ export const SalesSummaryRow = z.object({
   sku: z.string().nullable(),
   product_name: z.string().nullable(),
   category: z.string().nullable(),
+  currency: z.string().nullable(),
   quantity: z.number(),
   revenue: z.string(),
   commission: z.string(),
@@ -102,6 +110,7 @@ export type SalesSummaryFilter = {
   market?: SalesMarket | null;
   productId?: string | null;
   category?: string | null;
+  currency?: string | null;
 };
 
 export type SalesSummaryQuery = {
@@ -150,6 +159,7 @@ function whereClause(query: SalesSummaryQuery) {
     conditions.push(sql.fragment`s.product_id = ${filter.productId}::uuid`);
   }
   if (filter.category != null) conditions.push(sql.fragment`p.category = ${filter.category}`);
+  if (filter.currency != null) conditions.push(sql.fragment`s.currency = ${filter.currency}`);
   return sql.join(conditions, sql.fragment` AND `);
 }
 

@@ -7,7 +7,7 @@ import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
-import { isUuid, validChannel } from '../graphql/arguments.js';
+import { isUuid, validChannel } from '../validation.js';
 import { guarded, type ConstraintMessages } from './constraint-errors.js';
 
 export const SALES_MARKETS = ['UK', 'EU', 'USA', 'ROW'] as const;

@@ -1,6 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.js';
-import { assertUuid } from '../graphql/arguments.js';
+import { assertUuid } from '../validation.js';
 import type { RequestContext } from '../graphql/context.js';
 import {
   ApiKey,

@@ -1,6 +1,7 @@
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { listForecasts } from '../data/forecasts.js';
-import { isUuid, optionalDateRange } from '../graphql/arguments.js';
+import { optionalDateRange } from '../graphql/arguments.js';
+import { isUuid } from '../validation.js';
 import type { RequestContext } from '../graphql/context.js';
 import { GraphQLDate } from '../graphql/scalars.js';
 import { ForecastTypeEnum } from '../schema/enums.js';

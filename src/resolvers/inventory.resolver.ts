@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { adjustInventory, inventoryAlerts } from '../data/inventory.js';
 import { NotFoundError } from '../errors.js';
-import { isUuid } from '../graphql/arguments.js';
+import { isUuid } from '../validation.js';
 import type { RequestContext } from '../graphql/context.js';
 import {
   InventoryAdjustmentEnum,

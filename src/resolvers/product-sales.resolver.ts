@@ -1,7 +1,8 @@
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import { countProductSales, listProductSales, type SalesPageFilter } from '../data/sales.js';
 import { BadUserInputError } from '../errors.js';
-import { dateRange, isUuid, validChannel } from '../graphql/arguments.js';
+import { dateRange } from '../graphql/arguments.js';
+import { isUuid, validChannel } from '../validation.js';
 import type { RequestContext } from '../graphql/context.js';
 import { decodeCursor, pageSize, toPage } from '../graphql/pagination.js';
 import { GraphQLDate } from '../graphql/scalars.js';

@@ -19,13 +19,8 @@ import {
   updateProduct,
   type ProductFilter as ProductFilterValues,
 } from '../data/products.js';
-import {
-  assertUuid,
-  dateRange,
-  isUuid,
-  optionalDateRange,
-  validChannel,
-} from '../graphql/arguments.js';
+import { dateRange, optionalDateRange } from '../graphql/arguments.js';
+import { assertUuid, isUuid, validChannel } from '../validation.js';
 import type { RequestContext } from '../graphql/context.js';
 import { decodeCursor, pageSize, toPage } from '../graphql/pagination.js';
 import { GraphQLDate } from '../graphql/scalars.js';

@@ -8,7 +8,7 @@ import {
   updateScenario,
 } from '../data/scenarios.js';
 import { NotFoundError } from '../errors.js';
-import { assertUuid, isUuid } from '../graphql/arguments.js';
+import { assertUuid, isUuid } from '../validation.js';
 import type { RequestContext } from '../graphql/context.js';
 import { CreateScenarioInput, UpdateScenarioInput } from '../schema/scenario.input.js';
 import { Scenario, scenarioFromRow } from '../schema/scenario.type.js';

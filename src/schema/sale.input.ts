@@ -51,4 +51,7 @@ export class SalesSummaryFilter {
 
   @Field(() => String, { nullable: true })
   category?: string | null;
+
+  @Field(() => GraphQLCurrency, { nullable: true })
+  currency?: string | null;
 }

@@ -1,6 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { SalesSummaryRow as SalesSummaryRecord } from '../data/sales-summary.js';
-import { GraphQLDate, GraphQLMoney } from '../graphql/scalars.js';
+import { GraphQLCurrency, GraphQLDate, GraphQLMoney } from '../graphql/scalars.js';
 import { SalesMarketEnum } from './sale.type.js';
 
 export enum SalesGroupByEnum {
@@ -10,6 +10,7 @@ export enum SalesGroupByEnum {
   WEEK = 'WEEK',
   PRODUCT = 'PRODUCT',
   CATEGORY = 'CATEGORY',
+  CURRENCY = 'CURRENCY',
 }
 registerEnumType(SalesGroupByEnum, {
   name: 'SalesGroupBy',
@@ -18,11 +19,15 @@ registerEnumType(SalesGroupByEnum, {
     MONTH: { description: 'The first day of the month.' },
     WEEK: { description: 'The Monday of the ISO week.' },
     PRODUCT: { description: 'Also fills sku and productName.' },
+    CURRENCY: {
+      description: 'Sales are in the currency of their market: group by it so amounts never mix.',
+    },
   },
 });
 
 @ObjectType({
-  description: 'Sales summed over one group; the fields of keys not grouped by are null.',
+  description:
+    'Sales summed over one group; the fields of keys not grouped by are null. Amounts are in the currency of the sales: group or filter by CURRENCY to keep currencies apart.',
 })
 export class SalesSummaryRow {
   @Field(() => String, { nullable: true })
@@ -52,6 +57,9 @@ export class SalesSummaryRow {
   })
   category!: string | null;
 
+  @Field(() => GraphQLCurrency, { nullable: true })
+  currency!: string | null;
+
   @Field(() => Int)
   quantity!: number;
 
@@ -77,6 +85,7 @@ export const salesSummaryRowFromRow = (row: SalesSummaryRecord): SalesSummaryRow
   sku: row.sku,
   productName: row.product_name,
   category: row.category,
+  currency: row.currency,
   quantity: row.quantity,
   revenue: row.revenue,
   commission: row.commission,

@@ -21,6 +21,7 @@ import {
 import { sql } from '../db/sql.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import { schemaNameFor, type TenantRef } from './names.js';
+import { isUuid } from '../validation.js';
 import { assertValidSlug } from './slug.js';
 import { isTier, TIER_LIMITS, TIERS, TRIAL_DAYS, type TenantStatus, type Tier } from './tiers.js';
 
@@ -85,8 +86,6 @@ const toTenant = (row: z.infer<typeof TenantRow>): Tenant => ({
   deletedAt: row.deleted_at,
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function validName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.length === 0 || trimmed.length > 255) {
@@ -126,7 +125,7 @@ export async function createTenant(
   const tier = validTier(input.tier);
   const status = input.status ?? 'trial';
   const limits = TIER_LIMITS[tier];
-  if (input.id !== undefined && !UUID.test(input.id)) {
+  if (input.id !== undefined && !isUuid(input.id)) {
     throw new BadUserInputError(`Invalid id "${input.id}": it must be a UUID.`, { field: 'id' });
   }
   const id = input.id?.toLowerCase() ?? randomUUID();
@@ -213,7 +212,7 @@ export async function getTenant(pool: DatabasePool, slugOrId: string): Promise<T
   const row = await pool.maybeOne(sql.type(TenantRow)`
     /* getTenant */
     SELECT ${tenantColumns} FROM public.tenants
-    WHERE ${UUID.test(slugOrId) ? sql.fragment`id = ${slugOrId}` : sql.fragment`slug = ${slugOrId}`}`);
+    WHERE ${isUuid(slugOrId) ? sql.fragment`id = ${slugOrId}` : sql.fragment`slug = ${slugOrId}`}`);
   if (!row) throw new NotFoundError(`No tenant "${slugOrId}".`, { slug: slugOrId });
   return toTenant(row);
 }
