@@ -665,13 +665,15 @@ describe('salesSummary', () => {
   };
 
   /** The expected summary, computed from the stored rows in integer cents. */
+  /** CURRENCY has its own test against the stored rows. */
+  type Key = Exclude<SalesGroupBy, 'CURRENCY'>;
   function expectedSummary(
-    groupBy: SalesGroupBy[],
+    groupBy: Key[],
     from: string,
     to: string,
     keep: (row: StoredSale) => boolean = () => true,
   ): Row[] {
-    const keyOf: Record<SalesGroupBy, (row: StoredSale) => Partial<Row>> = {
+    const keyOf: Record<Key, (row: StoredSale) => Partial<Row>> = {
       CHANNEL: (row) => ({ channel: row.channel }),
       MARKET: (row) => ({ market: row.market as Row['market'] }),
       MONTH: (row) => ({ month: `${row.saleDate.slice(0, 7)}-01` }),
@@ -708,7 +710,7 @@ describe('salesSummary', () => {
       totals[4]! += 1;
       groups.set(id, group);
     }
-    const sortKey: Record<SalesGroupBy, (row: Row) => string> = {
+    const sortKey: Record<Key, (row: Row) => string> = {
       CHANNEL: (row) => row.channel!,
       MARKET: (row) => row.market!,
       MONTH: (row) => row.month!,
@@ -735,7 +737,7 @@ describe('salesSummary', () => {
       });
   }
 
-  const groupings: SalesGroupBy[][] = [
+  const groupings: Key[][] = [
     ['CHANNEL'],
     ['MARKET'],
     ['MONTH'],
@@ -775,7 +777,7 @@ describe('salesSummary', () => {
   ];
 
   test.each(filters)('filtered by %s', async (_, filter, keep) => {
-    const groupBy: SalesGroupBy[] = ['MONTH', 'PRODUCT'];
+    const groupBy: Key[] = ['MONTH', 'PRODUCT'];
     const result = await api.client(gamma.readKey).request(SalesSummaryDocument, {
       from: '2024-12-01',
       to: '2025-12-31',
