@@ -36,7 +36,8 @@ type Started = { child: ChildProcess; output: () => string; exited: Promise<numb
 
 async function startServer(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'server', 'main.js')], {
-    env: cliEnv({ LOG_LEVEL: 'info', ...env }),
+    // As npm start runs it: NODE_ENV=production (libraries behave differently under 'test').
+    env: cliEnv({ LOG_LEVEL: 'info', NODE_ENV: 'production', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
