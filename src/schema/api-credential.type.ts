@@ -13,6 +13,7 @@ registerEnumType(CredentialSyncStatusEnum, {
 });
 
 @ObjectType({
+  simpleResolvers: true,
   description: "A third-party service's stored credentials: their status only, never the secret.",
 })
 export class ApiCredential {

@@ -3,7 +3,7 @@ import type { ApiKeyRecord } from '../auth/api-keys.js';
 import { GraphQLDateTime } from '../graphql/scalars.js';
 import { ScopeEnum } from './enums.js';
 
-@ObjectType({ description: 'An API key, without its secret.' })
+@ObjectType({ simpleResolvers: true, description: 'An API key, without its secret.' })
 export class ApiKey {
   @Field(() => ID)
   id!: string;
@@ -41,7 +41,10 @@ export const apiKeyFromRecord = (record: ApiKeyRecord): ApiKey => ({
   createdAt: record.createdAt,
 });
 
-@ObjectType({ description: 'A new key: the secret is shown here once and never again.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A new key: the secret is shown here once and never again.',
+})
 export class CreatedApiKey {
   @Field(() => ApiKey)
   apiKey!: ApiKey;

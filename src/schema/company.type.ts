@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import type { CompanyRow } from '../data/company.js';
 
-@ObjectType({ description: "The tenant's company." })
+@ObjectType({ simpleResolvers: true, description: "The tenant's company." })
 export class Company {
   @Field(() => ID)
   id!: string;

@@ -3,7 +3,7 @@ import type { ForecastRow } from '../data/forecasts.js';
 import { GraphQLDate, GraphQLDecimal } from '../graphql/scalars.js';
 import { ForecastTypeEnum, PeriodTypeEnum } from './enums.js';
 
-@ObjectType({ description: 'A forecast value for one date.' })
+@ObjectType({ simpleResolvers: true, description: 'A forecast value for one date.' })
 export class Forecast {
   @Field(() => ID)
   id!: string;

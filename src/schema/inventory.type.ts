@@ -21,7 +21,10 @@ registerEnumType(InventoryAdjustmentEnum, {
   },
 });
 
-@ObjectType({ description: 'An active product whose available stock is below its reorder point.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'An active product whose available stock is below its reorder point.',
+})
 export class InventoryAlert {
   @Field(() => Product)
   product!: Product;

@@ -9,7 +9,10 @@ export enum ThemeEnum {
 }
 registerEnumType(ThemeEnum, { name: 'Theme', description: 'Colour scheme; AUTO follows the OS.' });
 
-@ObjectType({ description: "The caller's display and notification preferences." })
+@ObjectType({
+  simpleResolvers: true,
+  description: "The caller's display and notification preferences.",
+})
 export class Preferences {
   @Field(() => ThemeEnum)
   theme!: ThemeEnum;

@@ -4,7 +4,7 @@ import type { ProductRow } from '../data/products.js';
 import { GraphQLDateTime, GraphQLMoney } from '../graphql/scalars.js';
 import { PageInfo } from './page-info.type.js';
 
-@ObjectType({ description: 'A product (SKU).' })
+@ObjectType({ simpleResolvers: true, description: 'A product (SKU).' })
 export class Product {
   @Field(() => ID)
   id!: string;
@@ -66,7 +66,7 @@ export const productFromRow = (row: ProductRow): Product => ({
   updatedAt: row.updated_at,
 });
 
-@ObjectType({ description: 'Stock of one product at one location.' })
+@ObjectType({ simpleResolvers: true, description: 'Stock of one product at one location.' })
 export class InventoryLevel {
   @Field(() => String)
   location!: string;
@@ -96,7 +96,10 @@ export const inventoryLevelFromRow = (row: InventoryRow): InventoryLevel => ({
   lastReceivedAt: row.last_received_at,
 });
 
-@ObjectType({ description: 'Stock of one product summed over its locations.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'Stock of one product summed over its locations.',
+})
 export class Stock {
   @Field(() => Int)
   onHand!: number;
@@ -108,7 +111,7 @@ export class Stock {
   available!: number;
 }
 
-@ObjectType({ description: 'Sales of one product over a period.' })
+@ObjectType({ simpleResolvers: true, description: 'Sales of one product over a period.' })
 export class SalesTotals {
   @Field(() => Int)
   quantity!: number;
@@ -126,7 +129,7 @@ export class SalesTotals {
   orders!: number;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class ProductEdge {
   @Field(() => String)
   cursor!: string;
@@ -135,7 +138,7 @@ export class ProductEdge {
   node!: Product;
 }
 
-@ObjectType({ description: 'A page of products.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of products.' })
 export class ProductConnection {
   @Field(() => [ProductEdge])
   edges!: ProductEdge[];

@@ -14,7 +14,10 @@ registerEnumType(SalesMarketEnum, {
   description: 'Where a sale was made (ROW: rest of the world).',
 });
 
-@ObjectType({ description: 'One sale line: a quantity of one product on one day via one channel.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'One sale line: a quantity of one product on one day via one channel.',
+})
 export class Sale {
   @Field(() => ID)
   id!: string;
@@ -72,7 +75,7 @@ export const saleFromRow = (row: SaleRow): Sale => ({
   currency: row.currency,
 });
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class SaleEdge {
   @Field(() => String)
   cursor!: string;
@@ -81,7 +84,7 @@ export class SaleEdge {
   node!: Sale;
 }
 
-@ObjectType({ description: 'A page of sales, newest first.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of sales, newest first.' })
 export class SaleConnection {
   @Field(() => [SaleEdge])
   edges!: SaleEdge[];
@@ -93,7 +96,7 @@ export class SaleConnection {
   count!: () => Promise<number>;
 }
 
-@ObjectType({ description: 'What one recordSales call wrote.' })
+@ObjectType({ simpleResolvers: true, description: 'What one recordSales call wrote.' })
 export class RecordSalesResult {
   @Field(() => Int, { description: 'Sale rows written.' })
   count!: number;

@@ -26,6 +26,7 @@ registerEnumType(SalesGroupByEnum, {
 });
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     'Sales summed over one group; the fields of keys not grouped by are null. Amounts are in the currency of the sales: group or filter by CURRENCY to keep currencies apart.',
 })

@@ -9,7 +9,10 @@ export enum ScenarioTypeEnum {
 }
 registerEnumType(ScenarioTypeEnum, { name: 'ScenarioType', description: 'Kind of scenario.' });
 
-@ObjectType({ description: 'A what-if, optimization or sensitivity scenario.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A what-if, optimization or sensitivity scenario.',
+})
 export class Scenario {
   @Field(() => ID)
   id!: string;

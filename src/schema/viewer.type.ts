@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { ScopeEnum, TenantStatusEnum, TierEnum } from './enums.js';
 
-@ObjectType('Tenant', { description: "The caller's organisation." })
+@ObjectType('Tenant', { simpleResolvers: true, description: "The caller's organisation." })
 export class TenantType {
   @Field(() => ID)
   id!: string;
@@ -19,7 +19,7 @@ export class TenantType {
   status!: TenantStatusEnum;
 }
 
-@ObjectType({ description: 'Who is calling, and what they may do.' })
+@ObjectType({ simpleResolvers: true, description: 'Who is calling, and what they may do.' })
 export class Viewer {
   @Field(() => TenantType)
   tenant!: TenantType;

@@ -4,6 +4,7 @@ import { GraphQLDate, GraphQLDateTime, GraphQLDecimal, GraphQLMoney } from '../g
 import { PeriodTypeEnum } from './enums.js';
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     "The company's working capital for one period. Totals, ratios and day counts are computed by the database.",
 })
