@@ -161,6 +161,27 @@ describe('reading products', () => {
     });
   });
 
+  test('salesTotals in one currency leaves the others out', async () => {
+    const client = api.client(acme.readKey);
+    const id = (await client.request(ProductBySkuDocument, { sku: 'ACME-009' })).productBySku!.id;
+    await db.pool.query(sql.unsafe`
+      INSERT INTO ${sql.identifier([acme.schemaName, 'sales'])}
+        (company_id, product_id, sale_date, quantity, unit_price, total_amount, channel, market, currency)
+      VALUES (${acme.companyId}, ${id}, '2026-01-03', 1, 25.00, 25.00, 'shopify_eu', 'EU', 'EUR')`);
+    const range = { id, from: '2026-01-01', to: '2026-01-05' };
+    const all = await client.request(ProductSalesTotalsDocument, range);
+    const pounds = await client.request(ProductSalesTotalsDocument, { ...range, currency: 'GBP' });
+    const euros = await client.request(ProductSalesTotalsDocument, { ...range, currency: 'EUR' });
+    // 5 days x 2 units at 19.00 in GBP, and the one EUR sale.
+    expect(pounds.product?.salesTotals).toMatchObject({
+      quantity: 10,
+      revenue: '190.00',
+      orders: 5,
+    });
+    expect(euros.product?.salesTotals).toMatchObject({ quantity: 1, revenue: '25.00', orders: 1 });
+    expect(all.product?.salesTotals).toMatchObject({ quantity: 11, orders: 6 });
+  });
+
   test('a page of 100 products with inventory, stock, salesTotals and forecasts costs the same statements as a page of 5', async () => {
     const client = api.client(acme.readKey);
     const run = async (first: number) => {

@@ -1,5 +1,5 @@
 /**
- * Sales totals per (product, date range, channel), many keys in one statement.
+ * Sales totals per (product, date range, channel, currency), many keys in one statement.
  */
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
@@ -10,6 +10,8 @@ export type SalesTotalsKey = {
   from: string;
   to: string;
   channel: string | null;
+  /** Amounts in different currencies add up only when this is null. */
+  currency: string | null;
 };
 
 export const SalesTotalsRow = z.object({
@@ -48,11 +50,16 @@ export async function salesTotalsByKeys(db: CommonQueryMethods, keys: readonly S
       ${sql.array(
         keys.map((key) => key.channel),
         'text',
+      )},
+      ${sql.array(
+        keys.map((key) => key.currency),
+        'text',
       )}
-    ) WITH ORDINALITY AS k(product_id, from_date, to_date, channel, idx)
+    ) WITH ORDINALITY AS k(product_id, from_date, to_date, channel, currency, idx)
     LEFT JOIN sales s ON s.product_id = k.product_id
       AND s.sale_date BETWEEN k.from_date AND k.to_date
       AND (k.channel IS NULL OR s.channel = k.channel)
+      AND (k.currency IS NULL OR s.currency = k.currency)
     GROUP BY k.idx
     ORDER BY k.idx`);
 }

@@ -47,7 +47,8 @@ export function createLoaders(db: CommonQueryMethods) {
       },
       {
         maxBatchSize: MAX_BATCH,
-        cacheKeyFn: (key) => `${key.productId}|${key.from}|${key.to}|${key.channel ?? ''}`,
+        cacheKeyFn: (key) =>
+          `${key.productId}|${key.from}|${key.to}|${key.channel ?? ''}|${key.currency ?? ''}`,
       },
     ),
     forecasts: new DataLoader<ForecastKey, ForecastRow[], string>(

@@ -23,7 +23,7 @@ import { dateRange, optionalDateRange } from '../graphql/arguments.js';
 import { assertUuid, isUuid, validChannel } from '../validation.js';
 import type { RequestContext } from '../graphql/context.js';
 import { decodeCursor, pageSize, toPage } from '../graphql/pagination.js';
-import { GraphQLDate } from '../graphql/scalars.js';
+import { GraphQLCurrency, GraphQLDate } from '../graphql/scalars.js';
 import { ForecastTypeEnum } from '../schema/enums.js';
 import { Forecast, forecastFromRow } from '../schema/forecast.type.js';
 import { ProductsArgs } from '../schema/product.args.js';
@@ -109,6 +109,12 @@ export class ProductResolver {
     @Arg('from', () => GraphQLDate) from: Date,
     @Arg('to', () => GraphQLDate) to: Date,
     @Arg('channel', () => String, { nullable: true }) channel: string | null,
+    @Arg('currency', () => GraphQLCurrency, {
+      nullable: true,
+      description:
+        'Only sales in this currency. Without it, amounts in different currencies add up.',
+    })
+    currency: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<SalesTotals> {
     const range = dateRange(from, to);
@@ -116,6 +122,7 @@ export class ProductResolver {
       productId: product.id,
       ...range,
       channel: validChannel(channel),
+      currency: currency ?? null,
     });
     return {
       quantity: totals.quantity,
