@@ -125,6 +125,12 @@ describe('API keys as credentials', () => {
     expect(counter.statements).toEqual([]);
   });
 
+  test('an authentication failure carries the request id of the x-request-id header', async () => {
+    const result = await post({ query: '{ viewer { scopes } }' });
+    expect(result.status).toBe(401);
+    expect(result.json.errors?.[0]?.extensions.requestId).toBe(result.headers.get('x-request-id'));
+  });
+
   test('a malformed Authorization header is UNAUTHENTICATED', async () => {
     const result = await post({ query: '{ viewer { scopes } }' }, { authorization: 'Basic abc' });
     expect(result.status).toBe(401);

@@ -18,7 +18,7 @@ const PASS_THROUGH = new Set([
 ]);
 
 /** An AppError as a GraphQLError, with the HTTP status it gives a whole-request failure. */
-export function toGraphQLError(error: AppError): GraphQLError {
+export function toGraphQLError(error: AppError, requestId?: string): GraphQLError {
   const status = HTTP_STATUS[error.code];
   const field = typeof error.details.field === 'string' ? error.details.field : undefined;
   return new GraphQLError(error.message, {
@@ -27,6 +27,8 @@ export function toGraphQLError(error: AppError): GraphQLError {
       code: error.code,
       ...(field ? { field } : {}),
       ...(status ? { http: { status } } : {}),
+      // Errors raised before a request has a context (authentication) carry their id here.
+      ...(requestId ? { requestId } : {}),
     },
   });
 }
@@ -51,7 +53,11 @@ export function formatError(
       message: original.message,
       locations: formatted.locations,
       path: formatted.path,
-      extensions: { code: original.code, ...(field ? { field } : {}) },
+      extensions: {
+        code: original.code,
+        ...(field ? { field } : {}),
+        ...(formatted.extensions?.requestId ? { requestId: formatted.extensions.requestId } : {}),
+      },
     };
   }
   if (!isInternal(formatted, error)) {

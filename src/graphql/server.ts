@@ -72,7 +72,7 @@ export async function registerGraphQL(
           options.encryptionKey,
         );
       } catch (error) {
-        if (isAppError(error)) throw toGraphQLError(error);
+        if (isAppError(error)) throw toGraphQLError(error, request.id);
         throw error;
       }
     },
