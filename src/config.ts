@@ -1,6 +1,7 @@
 /**
  * The environment, parsed and validated once at start-up. Nothing else reads process.env.
  */
+import { createPublicKey } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -12,6 +13,99 @@ const boolean = (fallback: boolean) =>
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
     .default(fallback ? 'true' : 'false')
     .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/** The roles of public.user_role, which a Clerk organisation role maps to. */
+export const USER_ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+const DEFAULT_CLERK_ROLE_MAP =
+  '{"owner":"owner","admin":"admin","member":"member","basic_member":"member","viewer":"viewer"}';
+
+/** Clerk role names without the `org:` prefix that v1 tokens carry ("org:admin" is "admin"). */
+export const clerkRoleName = (role: string) => role.replace(/^org:/, '');
+
+/** A PEM public key whose `\n` escapes (one-line env values) become newlines; RSA-2048 only. */
+const clerkJwtKey = z
+  .string()
+  .transform((value) => value.replace(/\\n/g, '\n').trim())
+  .superRefine((pem, ctx) => {
+    let problem: string | undefined;
+    if (!pem.startsWith('-----BEGIN PUBLIC KEY-----')) {
+      problem = 'must be a PEM public key starting with -----BEGIN PUBLIC KEY-----';
+    } else {
+      try {
+        const key = createPublicKey(pem);
+        if (key.asymmetricKeyType !== 'rsa' || key.asymmetricKeyDetails?.modulusLength !== 2048) {
+          problem =
+            'must be an RSA-2048 public key (the only kind Clerk issues and @clerk/backend reads)';
+        }
+      } catch {
+        problem = 'is not a readable PEM public key';
+      }
+    }
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** Comma-separated origins such as https://app.example.com, compared exactly with a token's `azp`. */
+const origins = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ''),
+  )
+  .superRefine((list, ctx) => {
+    if (list.length === 0) ctx.addIssue({ code: 'custom', message: 'lists no origin' });
+    for (const origin of list) {
+      let valid = false;
+      try {
+        const url = new URL(origin);
+        valid = (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === origin;
+      } catch {
+        valid = false;
+      }
+      if (!valid) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${origin}" is not an origin: use scheme://host[:port], without a path or a trailing slash`,
+        });
+      }
+    }
+  });
+
+/** A JSON object from Clerk role name to one of USER_ROLES, without a prototype to confuse lookups. */
+const roleMap = z
+  .string()
+  .default(DEFAULT_CLERK_ROLE_MAP)
+  .transform((value, ctx): Readonly<Record<string, UserRole>> => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"admin":"admin"}' });
+      return z.NEVER;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"admin":"admin"}' });
+      return z.NEVER;
+    }
+    const map: Record<string, UserRole> = Object.create(null);
+    for (const [clerkRole, role] of Object.entries(parsed)) {
+      const name = clerkRoleName(clerkRole.trim());
+      if (name === '') {
+        ctx.addIssue({ code: 'custom', message: 'a Clerk role name is empty' });
+      } else if (!(USER_ROLES as readonly unknown[]).includes(role)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${clerkRole}" maps to ${JSON.stringify(role)}; use one of ${USER_ROLES.join(', ')}`,
+        });
+      } else {
+        map[name] = role as UserRole;
+      }
+    }
+    return Object.freeze(map);
+  });
 
 const EnvironmentSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -48,7 +142,36 @@ const EnvironmentSchema = z.object({
     .optional(),
   /** npm start creates the demo tenant Sentia Spirits and prints a key for it. */
   DEMO_TENANT: boolean(true),
+  /** Clerk's PEM public key (Dashboard → API keys): verifies session tokens without a network call. */
+  CLERK_JWT_KEY: clerkJwtKey.optional(),
+  /** Clerk's secret key (sk_test_… or sk_live_…): fetches the JWKS when CLERK_JWT_KEY is unset. */
+  CLERK_SECRET_KEY: z
+    .string()
+    .regex(/^sk_(test|live)_\S+$/, { error: 'must be a Clerk secret key (sk_test_… or sk_live_…)' })
+    .optional(),
+  /** Comma-separated front-end origins a session token's `azp` must be one of (unchecked when unset). */
+  CLERK_AUTHORIZED_PARTIES: origins.optional(),
+  /** The Clerk instance's issuer (e.g. https://clerk.example.com) a token's `iss` must equal. */
+  CLERK_ISSUER: z
+    .url({
+      protocol: /^https?$/,
+      error: 'must be an http(s) URL such as https://clerk.example.com',
+    })
+    .transform((value) => value.replace(/\/+$/, ''))
+    .optional(),
+  /** How far the token's exp, nbf and iat may be off against this server's clock. */
+  CLERK_CLOCK_SKEW_MS: integer(5_000, 0).pipe(z.number().max(300_000)),
+  /** JSON object from Clerk organisation role (with or without `org:`) to owner|admin|member|viewer. */
+  CLERK_ROLE_MAP: roleMap,
 });
+
+/** Settings that only make sense when Clerk sessions are on (a key is set). */
+const CLERK_DEPENDENT = [
+  'CLERK_AUTHORIZED_PARTIES',
+  'CLERK_ISSUER',
+  'CLERK_CLOCK_SKEW_MS',
+  'CLERK_ROLE_MAP',
+] as const;
 
 export type Config = {
   logLevel: z.infer<typeof EnvironmentSchema>['LOG_LEVEL'];
@@ -64,6 +187,21 @@ export type Config = {
   apiKeyCacheTtlMs: number;
   demoTenant: boolean;
   encryptionKey: Buffer | undefined;
+  /** Clerk sessions; undefined (off) when neither CLERK_JWT_KEY nor CLERK_SECRET_KEY is set. */
+  clerk: ClerkConfig | undefined;
+};
+
+export type ClerkConfig = {
+  /** PEM public key: networkless verification; preferred over secretKey when both are set. */
+  jwtKey: string | undefined;
+  secretKey: string | undefined;
+  /** Origins a token's `azp` must be one of; undefined: `azp` is not checked. */
+  authorizedParties: string[] | undefined;
+  /** The exact `iss` a token must carry; undefined: `iss` is not checked. */
+  issuer: string | undefined;
+  clockSkewMs: number;
+  /** Clerk role name without `org:` → our role; an own-property lookup (no prototype). */
+  roleMap: Readonly<Record<string, UserRole>>;
 };
 
 export type PoolSettings = {
@@ -97,6 +235,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  const clerkOn = e.CLERK_JWT_KEY !== undefined || e.CLERK_SECRET_KEY !== undefined;
+  const orphans = CLERK_DEPENDENT.filter((name) => !clerkOn && blanksRemoved[name] !== undefined);
+  if (orphans.length > 0) {
+    throw new ConfigError(
+      orphans.map(
+        (name) => `${name}: set CLERK_JWT_KEY or CLERK_SECRET_KEY too, or Clerk stays off`,
+      ),
+    );
+  }
   return {
     logLevel: e.LOG_LEVEL,
     host: e.HOST,
@@ -123,6 +270,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     demoTenant: e.DEMO_TENANT,
     encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'hex') : undefined,
+    clerk: clerkOn
+      ? {
+          jwtKey: e.CLERK_JWT_KEY,
+          secretKey: e.CLERK_SECRET_KEY,
+          authorizedParties: e.CLERK_AUTHORIZED_PARTIES,
+          issuer: e.CLERK_ISSUER,
+          clockSkewMs: e.CLERK_CLOCK_SKEW_MS,
+          roleMap: e.CLERK_ROLE_MAP,
+        }
+      : undefined,
   };
 }
 

@@ -207,13 +207,13 @@ describe('checks on migration files', () => {
     const copy = await copySqlDir();
     await copy.write('tenant/0002_product_shelf_life.sql', ADD_COLUMN);
     await copy.write(
-      'public/0003_feature_flags.sql',
+      'public/0100_feature_flags.sql',
       'CREATE TABLE public.feature_flags (name text PRIMARY KEY);\n',
     );
-    await copy.write('public/0003_feature_flags.down.sql', 'DROP TABLE public.feature_flags;\n');
+    await copy.write('public/0100_feature_flags.down.sql', 'DROP TABLE public.feature_flags;\n');
     const set = await loadMigrations(copy.dir);
     const summary = await migrate(db.pool, set);
-    expect(summary.publicApplied).toEqual(['sql/public/0003_feature_flags.sql']);
+    expect(summary.publicApplied).toEqual(['sql/public/0100_feature_flags.sql']);
     expect((await migrate(db.pool, set)).publicApplied).toEqual([]);
     const exists = () =>
       db.pool.exists(
@@ -223,8 +223,8 @@ describe('checks on migration files', () => {
     const back = await rollback(db.pool, set, { scope: 'public' });
     expect(back).toMatchObject({
       scope: 'public',
-      rolledBack: 'sql/public/0003_feature_flags.sql',
-      toVersion: 2,
+      rolledBack: 'sql/public/0100_feature_flags.sql',
+      toVersion: 3,
     });
     expect(await exists()).toBe(false);
   });
@@ -270,10 +270,10 @@ describe('checks on migration files', () => {
     const copy = await copySqlDir();
     await copy.write('tenant/0002_product_shelf_life.sql', ADD_COLUMN);
     await copy.write(
-      'public/0003_flags.sql',
+      'public/0100_flags.sql',
       'CREATE TABLE public.flags (name text PRIMARY KEY);\n',
     );
-    await copy.write('public/0003_flags.down.sql', 'DROP TABLE public.flags;\n');
+    await copy.write('public/0100_flags.down.sql', 'DROP TABLE public.flags;\n');
     const set = await loadMigrations(copy.dir);
     const holder = await db.openPool({ maxSize: 1 });
     await holder.connect(async (connection) => {
@@ -286,7 +286,7 @@ describe('checks on migration files', () => {
       const waiting = migrate(db.pool, set, { lockWaitMs: 10_000 });
       await new Promise((resolve) => setTimeout(resolve, 400));
       await connection.query(sql.unsafe`SELECT pg_advisory_unlock(hashtext('capliquify.migrate'))`);
-      expect((await waiting).publicApplied).toEqual(['sql/public/0003_flags.sql']);
+      expect((await waiting).publicApplied).toEqual(['sql/public/0100_flags.sql']);
     });
     await rollback(db.pool, set, { scope: 'public' });
   });

@@ -156,7 +156,7 @@ describe('/readyz', () => {
 
   test('is 503 while a migration is pending', async () => {
     const copy = await copySqlDir();
-    await copy.write('public/0003_pending.sql', 'SELECT 1;\n');
+    await copy.write('public/0100_pending.sql', 'SELECT 1;\n');
     const app = await buildApp({
       pool: db.pool,
       migrations: await loadMigrations(copy.dir),

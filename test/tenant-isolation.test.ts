@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { loadMigrations } from '../src/db/migrations/files.js';
 import { executeScript } from '../src/db/sql.js';
 import { withTenant } from '../src/db/tenant-transaction.js';
+import { createApiKey } from '../src/auth/api-keys.js';
 import { createTenant, type Tenant } from '../src/tenants/lifecycle.js';
 import { schemaNameFor } from '../src/tenants/names.js';
 import { countKind, describeSchema } from './support/catalog.js';
@@ -116,10 +117,57 @@ describe('isolation between tenants', () => {
     ).rejects.toMatchObject({ code: '42501' });
   });
 
-  test('a tenant role sees no platform table (no grants yet, so nothing to read)', async () => {
+  const PLATFORM_TABLES = [
+    'tenants',
+    'users',
+    'subscriptions',
+    'usage_metrics',
+    'audit_logs',
+    'api_keys',
+  ];
+
+  test.each(PLATFORM_TABLES)(
+    'row-level security on public.%s: a tenant role reads only its own rows, and none without app.tenant_id',
+    async (table) => {
+      // Rows for both tenants in every table.
+      for (const tenant of [a, b]) {
+        await createApiKey(db.pool, { tenantId: tenant.id, name: `${table} check`, actor: 'test' });
+        await db.pool.query(sql.unsafe`
+          INSERT INTO public.users (clerk_user_id, email, tenant_id)
+          VALUES (${`user_${table}_${tenant.slug}`}, NULL, ${tenant.id})`);
+        await db.pool.query(sql.unsafe`
+          INSERT INTO public.subscriptions (tenant_id) VALUES (${tenant.id})`);
+        await db.pool.query(sql.unsafe`
+          INSERT INTO public.usage_metrics (tenant_id, period_start, period_end)
+          VALUES (${tenant.id}, now() - make_interval(days => ${PLATFORM_TABLES.indexOf(table) + 1}), now())`);
+      }
+      const column = sql.identifier([table === 'tenants' ? 'id' : 'tenant_id']);
+      const ids = (tx: { anyFirst: typeof db.pool.anyFirst }) =>
+        tx.anyFirst(
+          sql.unsafe`SELECT DISTINCT ${column} FROM ${sql.identifier(['public', table])}`,
+        );
+      expect(await withTenant(db.pool, a, { readOnly: true }, ids)).toEqual([a.id]);
+      expect(await withTenant(db.pool, b, { readOnly: true }, ids)).toEqual([b.id]);
+      // The tenant role with app.tenant_id unset: nothing at all.
+      const unset = await db.pool.transaction(async (tx) => {
+        await tx.query(sql.unsafe`SELECT set_config('role', ${a.schemaName}, true)`);
+        return ids(tx);
+      });
+      expect(unset).toEqual([]);
+      // The platform (the login role) still sees every tenant's rows.
+      expect((await ids(db.pool)).length).toBeGreaterThanOrEqual(2);
+    },
+  );
+
+  test('a tenant role cannot write the platform tables', async () => {
     await expect(
-      withTenant(db.pool, a, { readOnly: true }, (tx) =>
-        tx.any(sql.unsafe`SELECT slug FROM public.tenants`),
+      withTenant(db.pool, a, { readOnly: false }, (tx) =>
+        tx.query(sql.unsafe`UPDATE public.tenants SET name = 'Hijacked'`),
+      ),
+    ).rejects.toMatchObject({ code: '42501' });
+    await expect(
+      withTenant(db.pool, a, { readOnly: false }, (tx) =>
+        tx.query(sql.unsafe`DELETE FROM public.api_keys`),
       ),
     ).rejects.toMatchObject({ code: '42501' });
   });
@@ -179,17 +227,34 @@ describe('verify_tenant_isolation()', () => {
       }),
     },
     {
-      name: 'a platform table granted to a tenant role without row-level security',
-      grant: () => sql.unsafe`GRANT SELECT ON public.tenants TO ${sql.identifier([a.schemaName])}`,
+      name: 'a platform table without row-level security granted to a tenant role',
+      grant: () =>
+        sql.unsafe`GRANT SELECT ON public.stripe_events TO ${sql.identifier([a.schemaName])}`,
       revoke: () =>
-        sql.unsafe`REVOKE SELECT ON public.tenants FROM ${sql.identifier([a.schemaName])}`,
+        sql.unsafe`REVOKE SELECT ON public.stripe_events FROM ${sql.identifier([a.schemaName])}`,
       expected: () => ({
         problem: 'foreign_table_grant',
         schema_name: 'public',
         role_name: a.schemaName,
-        object_name: 'tenants',
+        object_name: 'stripe_events',
         detail: 'SELECT',
       }),
+    },
+    {
+      name: 'row-level security no longer forced on a platform table tenant roles read',
+      grant: () => sql.unsafe`ALTER TABLE public.api_keys NO FORCE ROW LEVEL SECURITY`,
+      revoke: () => sql.unsafe`ALTER TABLE public.api_keys FORCE ROW LEVEL SECURITY`,
+      expected: () =>
+        [a, b]
+          .map((tenant) => tenant.schemaName)
+          .sort()
+          .map((role) => ({
+            problem: 'foreign_table_grant',
+            schema_name: 'public',
+            role_name: role,
+            object_name: 'api_keys',
+            detail: 'SELECT',
+          })),
     },
     {
       name: 'a tenant role allowed to bypass row-level security',
@@ -206,7 +271,7 @@ describe('verify_tenant_isolation()', () => {
   ])('reports $name, and nothing once it is revoked', async ({ grant, revoke, expected }) => {
     await db.pool.query(grant());
     try {
-      expect(await problems()).toEqual([expected()]);
+      expect(await problems()).toEqual([expected()].flat());
     } finally {
       await db.pool.query(revoke());
     }

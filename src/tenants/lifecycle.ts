@@ -183,6 +183,9 @@ export async function createTenant(
       ALTER DEFAULT PRIVILEGES IN SCHEMA ${ident} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${ident}`);
     await tx.query(sql.unsafe`
       ALTER DEFAULT PRIVILEGES IN SCHEMA ${ident} GRANT USAGE, SELECT ON SEQUENCES TO ${ident}`);
+    // Its own rows of the platform tables, behind row-level security (sql/public/0003).
+    await tx.query(sql.unsafe`
+      /* grantPlatformReads */ SELECT public.grant_platform_reads(${schemaName})`);
 
     const tenant = { id, schemaName };
     const version = await applyTenantFiles(tx, tenant, files, 0);
