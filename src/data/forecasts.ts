@@ -43,24 +43,10 @@ export async function forecastsByKeys(db: CommonQueryMethods, keys: readonly For
   return db.any(sql.type(ForecastRow.extend({ idx: z.number() }))`
     /* forecastsByKeys */
     SELECT k.idx::int AS idx, ${forecastColumns}
-    FROM unnest(
-      ${sql.array(
-        keys.map((key) => key.productId),
-        'uuid',
-      )},
-      ${sql.array(
-        keys.map((key) => key.type),
-        'text',
-      )},
-      ${sql.array(
-        keys.map((key) => key.from),
-        'date',
-      )},
-      ${sql.array(
-        keys.map((key) => key.to),
-        'date',
-      )}
-    ) WITH ORDINALITY AS k(product_id, forecast_type, from_date, to_date, idx)
+    FROM ${sql.unnest(
+      keys.map((key) => [key.productId, key.type, key.from, key.to]),
+      ['uuid', 'text', 'date', 'date'],
+    )} WITH ORDINALITY AS k(product_id, forecast_type, from_date, to_date, idx)
     JOIN forecasts f ON f.product_id = k.product_id
       AND (k.forecast_type IS NULL OR f.forecast_type = k.forecast_type)
       AND (k.from_date IS NULL OR f.forecast_date >= k.from_date)

@@ -34,28 +34,10 @@ export async function salesTotalsByKeys(db: CommonQueryMethods, keys: readonly S
       coalesce(sum(s.commission_amount), 0)::numeric(15,2)::text AS commission,
       coalesce(sum(s.net_revenue), 0)::numeric(15,2)::text AS net_revenue,
       count(s.id)::int AS orders
-    FROM unnest(
-      ${sql.array(
-        keys.map((key) => key.productId),
-        'uuid',
-      )},
-      ${sql.array(
-        keys.map((key) => key.from),
-        'date',
-      )},
-      ${sql.array(
-        keys.map((key) => key.to),
-        'date',
-      )},
-      ${sql.array(
-        keys.map((key) => key.channel),
-        'text',
-      )},
-      ${sql.array(
-        keys.map((key) => key.currency),
-        'text',
-      )}
-    ) WITH ORDINALITY AS k(product_id, from_date, to_date, channel, currency, idx)
+    FROM ${sql.unnest(
+      keys.map((key) => [key.productId, key.from, key.to, key.channel, key.currency]),
+      ['uuid', 'date', 'date', 'text', 'text'],
+    )} WITH ORDINALITY AS k(product_id, from_date, to_date, channel, currency, idx)
     LEFT JOIN sales s ON s.product_id = k.product_id
       AND s.sale_date BETWEEN k.from_date AND k.to_date
       AND (k.channel IS NULL OR s.channel = k.channel)

@@ -36,7 +36,7 @@ export function toGraphQLError(error: AppError, requestId?: string): GraphQLErro
 export const MASKED_MESSAGE = 'Internal server error';
 
 /** True for errors whose detail must not reach the client. */
-export function isInternal(formatted: GraphQLFormattedError, error: unknown): boolean {
+function isInternal(formatted: GraphQLFormattedError, error: unknown): boolean {
   if (isAppError(unwrapResolverError(error))) return false;
   const code = formatted.extensions?.code;
   return !(typeof code === 'string' && (PASS_THROUGH.has(code) || code in HTTP_STATUS));
