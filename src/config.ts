@@ -163,11 +163,35 @@ const EnvironmentSchema = z.object({
   CLERK_CLOCK_SKEW_MS: integer(5_000, 0).pipe(z.number().max(300_000)),
   /** JSON object from Clerk organisation role (with or without `org:`) to owner|admin|member|viewer. */
   CLERK_ROLE_MAP: roleMap,
+  /** A session whose organisation has no tenant yet creates it (as organization.created would). */
+  CLERK_PROVISION_ON_SESSION: boolean(true),
+  /** The Clerk webhook endpoint's signing secret (whsec_…); POST /webhooks/clerk is off without it. */
+  CLERK_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]+$/, { error: 'must be a Svix signing secret (whsec_…)' })
+    .optional(),
+  /** Comma-separated Clerk user ids (user_…) of platform operators. */
+  PLATFORM_ADMIN_USER_IDS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
+    )
+    .pipe(
+      z.array(z.string().regex(/^user_[A-Za-z0-9]+$/, { error: 'lists an id that is not user_…' })),
+    )
+    .optional(),
+  /** Browser origins allowed to call the API (CORS); CLERK_AUTHORIZED_PARTIES when unset. */
+  CORS_ORIGINS: origins.optional(),
 });
 
 /** Settings that only make sense when Clerk sessions are on (a key is set). */
 const CLERK_DEPENDENT = [
   'CLERK_AUTHORIZED_PARTIES',
+  'CLERK_PROVISION_ON_SESSION',
+  'CLERK_WEBHOOK_SECRET',
   'CLERK_ISSUER',
   'CLERK_CLOCK_SKEW_MS',
   'CLERK_ROLE_MAP',
@@ -189,6 +213,10 @@ export type Config = {
   encryptionKey: Buffer | undefined;
   /** Clerk sessions; undefined (off) when neither CLERK_JWT_KEY nor CLERK_SECRET_KEY is set. */
   clerk: ClerkConfig | undefined;
+  /** Clerk user ids of platform operators (empty: operators use platform keys only). */
+  platformAdmins: ReadonlySet<string>;
+  /** Browser origins allowed by CORS (none: no CORS headers). */
+  corsOrigins: string[];
 };
 
 export type ClerkConfig = {
@@ -202,6 +230,10 @@ export type ClerkConfig = {
   clockSkewMs: number;
   /** Clerk role name without `org:` → our role; an own-property lookup (no prototype). */
   roleMap: Readonly<Record<string, UserRole>>;
+  /** Sessions of organisations without a tenant provision one (else they are refused). */
+  provisionOnSession: boolean;
+  /** Verifies POST /webhooks/clerk; undefined: the endpoint answers 404. */
+  webhookSecret: string | undefined;
 };
 
 export type PoolSettings = {
@@ -278,8 +310,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           issuer: e.CLERK_ISSUER,
           clockSkewMs: e.CLERK_CLOCK_SKEW_MS,
           roleMap: e.CLERK_ROLE_MAP,
+          provisionOnSession: e.CLERK_PROVISION_ON_SESSION,
+          webhookSecret: e.CLERK_WEBHOOK_SECRET,
         }
       : undefined,
+    platformAdmins: new Set(e.PLATFORM_ADMIN_USER_IDS ?? []),
+    corsOrigins: e.CORS_ORIGINS ?? e.CLERK_AUTHORIZED_PARTIES ?? [],
   };
 }
 

@@ -2,82 +2,33 @@
  * Clerk session tokens signed here with a generated RSA-2048 key (the only size @clerk/backend
  * reads from a PEM), verified networklessly, plus the CLERK_* settings. No server, no database.
  */
-import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import {
   NO_ORGANISATION,
   permissionsV2,
   verifyClerkSession,
   type ClerkOptions,
 } from '../src/auth/clerk-session.js';
-import { ConfigError, loadConfig, type ClerkConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { AppError, ForbiddenError, UnauthenticatedError } from '../src/errors.js';
+import {
+  APP,
+  ISSUER,
+  KID,
+  b64,
+  base,
+  clerkConfig,
+  keys,
+  now,
+  oneLine,
+  rsa2048,
+  strictClerkConfig,
+  token,
+} from './support/clerk.js';
 
-const rsa2048 = () =>
-  generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-const keys = rsa2048();
 const otherKeys = rsa2048();
 
-const APP = 'https://app.example.com';
-const ISSUER = 'https://clerk.example.com';
-const KID = 'ins_2test';
-
-/** The PEM as it sits in a one-line env value: newlines written as `\n`. */
-const oneLine = (pem: string) => pem.trim().replace(/\n/g, '\\n');
-
-const clerkConfig = (env: Record<string, string> = {}): ClerkConfig => {
-  const clerk = loadConfig({ CLERK_JWT_KEY: oneLine(keys.publicKey), ...env }).clerk;
-  if (!clerk) throw new Error('expected Clerk to be configured');
-  return clerk;
-};
-
-const options: ClerkOptions = clerkConfig({
-  CLERK_AUTHORIZED_PARTIES: `${APP},http://localhost:3000`,
-  CLERK_ISSUER: ISSUER,
-});
-
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const now = () => Math.floor(Date.now() / 1000);
-
-type Signing = {
-  alg?: string;
-  key?: string | KeyObject;
-  header?: Record<string, unknown>;
-};
-
-/** A compact JWS, signed by hand: RS256 with a private key, HS256 with a secret, or none. */
-function token(claims: Record<string, unknown>, signing: Signing = {}): string {
-  const alg = signing.alg ?? 'RS256';
-  const header = b64({ alg, typ: 'JWT', kid: KID, ...signing.header });
-  const input = `${header}.${b64(claims)}`;
-  let signature = '';
-  if (alg === 'RS256') {
-    signature = sign('sha256', Buffer.from(input), signing.key ?? keys.privateKey).toString(
-      'base64url',
-    );
-  } else if (alg === 'HS256') {
-    signature = createHmac('sha256', signing.key as string)
-      .update(input)
-      .digest('base64url');
-  }
-  return `${input}.${signature}`;
-}
-
-const base = (): Record<string, unknown> => {
-  const t = now();
-  return {
-    azp: APP,
-    exp: t + 60,
-    iat: t - 5,
-    nbf: t - 5,
-    iss: ISSUER,
-    sid: 'sess_1',
-    sub: 'user_1',
-  };
-};
+const options: ClerkOptions = strictClerkConfig();
 
 const v1 = (extra: Record<string, unknown> = {}) => ({
   ...base(),

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'slonik';
 import { hashApiKey, isWellFormedApiKey } from '../src/auth/api-key-format.js';
-import { findTenantKeyByHash } from '../src/auth/api-keys.js';
+import { findKeyByHash } from '../src/auth/api-keys.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { execFile } from 'node:child_process';
 import { cliEnv, cliPath, runCli } from './support/cli.js';
@@ -163,7 +163,7 @@ describe('capliquify, in the order an operator meets it', () => {
     expect(created.stderr).toMatch(
       /^Created key [0-9a-f-]{36} \(read, write\) for acme\. Store it now: it is not shown again\.\n$/,
     );
-    const found = await findTenantKeyByHash(db.pool, hashApiKey(key));
+    const found = await findKeyByHash(db.pool, hashApiKey(key));
     expect(found).toMatchObject({ slug: 'acme', scopes: ['read', 'write'], revoked_at: null });
 
     const listed = await cli('keys', 'list', '--tenant', 'acme');
@@ -184,7 +184,7 @@ describe('capliquify, in the order an operator meets it', () => {
       stdout: `Revoked key ${found!.id} (ERP sync).\n`,
       stderr: '',
     });
-    expect((await findTenantKeyByHash(db.pool, hashApiKey(key)))?.revoked_at).toBeInstanceOf(Date);
+    expect((await findKeyByHash(db.pool, hashApiKey(key)))?.revoked_at).toBeInstanceOf(Date);
     expect(await cli('keys', 'revoke', found!.id)).toMatchObject({
       code: 1,
       stderr: expect.stringMatching(/was already revoked/),

@@ -4,19 +4,24 @@
  */
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { recordAudit } from '../audit/audit-log.js';
+import { auditSource, recordAudit, type Actor } from '../audit/audit-log.js';
 import { sql } from '../db/sql.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import { STATUSES, TIERS } from '../tenants/tiers.js';
 import { displayPrefix, generateApiKey, hashApiKey } from './api-key-format.js';
 import { SCOPES, type Scope } from './principal.js';
 
+/** The one scope of a platform key (tenant_id NULL), and never of a tenant's key. */
+export const PLATFORM_SCOPE = 'platform';
+const KEY_SCOPES = [...SCOPES, PLATFORM_SCOPE] as const;
+
 export type ApiKeyRecord = {
   id: string;
   tenantId: string | null;
   name: string;
   prefix: string;
-  scopes: Scope[];
+  /** read and/or write for a tenant's key; exactly platform for a platform key. */
+  scopes: (Scope | typeof PLATFORM_SCOPE)[];
   expiresAt: Date | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
@@ -29,7 +34,7 @@ const ApiKeyRow = z.object({
   tenant_id: z.string().nullable(),
   name: z.string(),
   key_prefix: z.string(),
-  scopes: z.array(z.enum(SCOPES)),
+  scopes: z.array(z.enum(KEY_SCOPES)),
   expires_at: z.date().nullable(),
   revoked_at: z.date().nullable(),
   last_used_at: z.date().nullable(),
@@ -54,11 +59,12 @@ const toRecord = (row: z.infer<typeof ApiKeyRow>): ApiKeyRecord => ({
 });
 
 export type CreateApiKeyInput = {
-  tenantId: string;
+  /** null: a platform key, for operators (its scopes are ignored: it has exactly `platform`). */
+  tenantId: string | null;
   name: string;
   scopes?: readonly string[];
   expiresAt?: Date | null;
-  actor: string;
+  actor: Actor;
 };
 
 export function validScopes(scopes: readonly string[] | undefined): Scope[] {
@@ -82,7 +88,7 @@ export async function createApiKey(
   if (name.length === 0 || name.length > 100) {
     throw new BadUserInputError('Invalid name: it must be 1 to 100 characters.', { field: 'name' });
   }
-  const scopes = validScopes(input.scopes);
+  const scopes = input.tenantId === null ? [PLATFORM_SCOPE] : validScopes(input.scopes);
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
     throw new BadUserInputError('Invalid expiresAt: it must be in the future.', {
       field: 'expiresAt',
@@ -93,11 +99,11 @@ export async function createApiKey(
     /* insertApiKey */
     INSERT INTO public.api_keys (tenant_id, name, key_prefix, key_hash, scopes, expires_at, created_by)
     VALUES (${input.tenantId}, ${name}, ${displayPrefix(key)}, ${sql.binary(hashApiKey(key))},
-      ${sql.array(scopes, 'text')}, ${input.expiresAt ? sql.timestamp(input.expiresAt) : null}, ${input.actor})
+      ${sql.array(scopes, 'text')}, ${input.expiresAt ? sql.timestamp(input.expiresAt) : null}, ${auditSource(input.actor).actor})
     RETURNING ${apiKeyColumns}`);
   await recordAudit(db, {
     action: 'api_key.created',
-    actor: input.actor,
+    ...auditSource(input.actor),
     tenantId: input.tenantId,
     resourceType: 'api_key',
     resourceId: row.id,
@@ -106,13 +112,15 @@ export async function createApiKey(
   return { key, record: toRecord(row) };
 }
 
+/** A tenant's keys, or the platform keys when `tenantId` is null. */
 export async function listApiKeys(
   db: CommonQueryMethods,
-  tenantId: string,
+  tenantId: string | null,
 ): Promise<ApiKeyRecord[]> {
   const rows = await db.any(sql.type(ApiKeyRow)`
     /* listApiKeys */
-    SELECT ${apiKeyColumns} FROM public.api_keys WHERE tenant_id = ${tenantId}
+    SELECT ${apiKeyColumns} FROM public.api_keys
+    WHERE ${tenantId === null ? sql.fragment`tenant_id IS NULL` : sql.fragment`tenant_id = ${tenantId}`}
     ORDER BY created_at DESC, id`);
   return rows.map(toRecord);
 }
@@ -120,7 +128,7 @@ export async function listApiKeys(
 /** Revokes a key of the given tenant; another tenant's key is "not found". */
 export async function revokeApiKey(
   db: CommonQueryMethods,
-  input: { id: string; tenantId?: string; actor: string },
+  input: { id: string; tenantId?: string; actor: Actor },
 ): Promise<ApiKeyRecord> {
   const existing = await db.maybeOne(sql.type(ApiKeyRow)`
     /* findApiKeyForRevoke */
@@ -138,7 +146,7 @@ export async function revokeApiKey(
     UPDATE public.api_keys SET revoked_at = now() WHERE id = ${input.id} RETURNING ${apiKeyColumns}`);
   await recordAudit(db, {
     action: 'api_key.revoked',
-    actor: input.actor,
+    ...auditSource(input.actor),
     tenantId: row.tenant_id,
     resourceType: 'api_key',
     resourceId: row.id,
@@ -149,22 +157,22 @@ export async function revokeApiKey(
 
 const KeyLookupRow = z.object({
   id: z.string(),
-  scopes: z.array(z.enum(SCOPES)),
+  scopes: z.array(z.enum(KEY_SCOPES)),
   expires_at: z.date().nullable(),
   revoked_at: z.date().nullable(),
   last_used_at: z.date().nullable(),
-  tenant_id: z.string(),
-  slug: z.string(),
-  name: z.string(),
-  schema_name: z.string(),
-  subscription_tier: z.enum(TIERS),
-  subscription_status: z.enum(STATUSES),
+  tenant_id: z.string().nullable(),
+  slug: z.string().nullable(),
+  name: z.string().nullable(),
+  schema_name: z.string().nullable(),
+  subscription_tier: z.enum(TIERS).nullable(),
+  subscription_status: z.enum(STATUSES).nullable(),
   deleted_at: z.date().nullable(),
 });
 export type KeyLookup = z.infer<typeof KeyLookupRow>;
 
-/** The key with this hash and its tenant, in one query (platform keys come with a later issue). */
-export async function findTenantKeyByHash(
+/** The key with this hash and its tenant (none for a platform key), in one query. */
+export async function findKeyByHash(
   db: CommonQueryMethods,
   hash: Buffer,
 ): Promise<KeyLookup | null> {
@@ -173,7 +181,7 @@ export async function findTenantKeyByHash(
     SELECT k.id, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,
       t.id AS tenant_id, t.slug, t.name, t.schema_name, t.subscription_tier, t.subscription_status,
       t.deleted_at
-    FROM public.api_keys k JOIN public.tenants t ON t.id = k.tenant_id
+    FROM public.api_keys k LEFT JOIN public.tenants t ON t.id = k.tenant_id
     WHERE k.key_hash = ${sql.binary(hash)}`);
 }
 

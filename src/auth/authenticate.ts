@@ -1,116 +1,289 @@
 /**
- * Turns a request's credentials into a Principal. API keys arrive as `Authorization: Bearer <key>`
- * or `X-API-Key: <key>`. A key with a bad checksum is refused before any database work; a known
- * key's lookup is cached briefly per server (revocation on this server takes effect at once, on
- * others within the cache's lifetime).
+ * Turns a request's credentials into a Principal.
+ *
+ * - API keys (`cq_live_…`) arrive as `Authorization: Bearer <key>` or `X-API-Key: <key>`. A key
+ *   with a bad checksum is refused before any database work; a known key's lookup is cached
+ *   briefly per server.
+ * - Clerk session tokens (JWTs) arrive as `Authorization: Bearer <token>`. They are verified
+ *   without a network call (clerk-session.ts); the organisation's tenant is cached like a key's,
+ *   and the user is recorded in public.users at most once a minute per server. An organisation
+ *   without a tenant gets one at once (a session can arrive before Clerk's organization.created
+ *   webhook) unless provisioning on sessions is off.
+ *
+ * Caches live for `cacheTtlMs` (0: off). Revoking a key, or suspending or deleting a tenant,
+ * through this server takes effect here at once (`forget`, `forgetTenant`); on other servers
+ * within the cache's lifetime.
  */
 import { LRUCache } from 'lru-cache';
 import type { DatabasePool } from 'slonik';
+import type { ClerkConfig } from '../config.js';
 import {
   ForbiddenError,
   TenantSuspendedError,
   UnauthenticatedError,
   type AppError,
 } from '../errors.js';
+import { provisionOrganisation } from '../identity/organisations.js';
+import { recordSessionUser } from '../identity/users.js';
 import type { Logger } from '../logger.js';
+import {
+  findTenantByOrganisation,
+  type LifecycleContext,
+  type Tenant,
+} from '../tenants/lifecycle.js';
 import { isWellFormedApiKey, hashApiKey } from './api-key-format.js';
-import { findTenantKeyByHash, touchApiKey, type KeyLookup } from './api-keys.js';
-import type { Principal } from './principal.js';
+import { findKeyByHash, touchApiKey, type KeyLookup } from './api-keys.js';
+import { verifyClerkSession, type ClerkSession } from './clerk-session.js';
+import { roleOfScopes, type Principal, type Scope, type TenantInfo } from './principal.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
 const MISSING =
-  'Missing credentials: send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".';
+  'Missing credentials: send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>", or a Clerk session token as "Authorization: Bearer <token>".';
 const INVALID = 'Invalid API key.';
+const TOUCH_INTERVAL_MS = 60_000;
 
 function header(headers: Headers, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The key a request carries, or undefined when it carries none. */
+/** The credential a request carries, or undefined when it carries none. */
 export function credentialsOf(headers: Headers): string | undefined {
   const authorization = header(headers, 'authorization');
   if (authorization !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match)
-      throw new UnauthenticatedError('Malformed Authorization header: use "Bearer <key>".');
+      throw new UnauthenticatedError('Malformed Authorization header: use "Bearer <credential>".');
     return match[1];
   }
   return header(headers, 'x-api-key')?.trim() || undefined;
 }
 
-type Cached = { lookup: KeyLookup | null; lastTouched: number };
+/** A compact JWS has three base64url parts; API keys have none of its dots. */
+const looksLikeJwt = (credential: string) =>
+  /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(credential);
+
+type CachedKey = { lookup: KeyLookup | null; lastTouched: number };
+type CachedUser = { id: string; active: boolean; email: string | null; lastTouched: number };
+
+export type AuthenticatorOptions = {
+  cacheTtlMs: number;
+  cacheSize?: number;
+  /** Clerk sessions; undefined: session tokens are refused. */
+  clerk?: ClerkConfig;
+  /** Clerk user ids (user_…) of platform operators. */
+  platformAdmins?: ReadonlySet<string>;
+  /** Creates tenants for organisations that have none; undefined: such sessions are refused. */
+  provisioning?: LifecycleContext;
+};
 
 export class Authenticator {
-  private readonly cache: LRUCache<string, Cached>;
+  private readonly keys: LRUCache<string, CachedKey>;
   private readonly keyIds = new Map<string, string>();
+  private readonly organisations: LRUCache<string, Tenant>;
+  private readonly users: LRUCache<string, CachedUser>;
   private readonly caching: boolean;
+  private readonly platformAdmins: ReadonlySet<string>;
 
-  /** `cacheTtlMs` 0 turns the cache off: every request looks its key up. */
   constructor(
     private readonly pool: DatabasePool,
     private readonly logger: Logger,
-    options: { cacheTtlMs: number; cacheSize?: number },
+    private readonly options: AuthenticatorOptions,
   ) {
     this.caching = options.cacheTtlMs > 0;
-    this.cache = new LRUCache({
-      max: options.cacheSize ?? 10_000,
-      ttl: Math.max(1, options.cacheTtlMs),
+    const max = options.cacheSize ?? 10_000;
+    const ttl = Math.max(1, options.cacheTtlMs);
+    this.keys = new LRUCache({
+      max,
+      ttl,
       dispose: (value) => {
         if (value.lookup) this.keyIds.delete(value.lookup.id);
       },
     });
+    this.organisations = new LRUCache({ max, ttl });
+    // Users are remembered (for the once-a-minute login stamp) whether or not caching is on.
+    this.users = new LRUCache({ max, ttl: TOUCH_INTERVAL_MS });
+    this.platformAdmins = options.platformAdmins ?? new Set();
   }
 
   async authenticate(headers: Headers): Promise<Principal> {
-    const key = credentialsOf(headers);
-    if (key === undefined) throw new UnauthenticatedError(MISSING);
-    if (!isWellFormedApiKey(key)) throw new UnauthenticatedError(INVALID);
-    const hash = hashApiKey(key);
-    const cacheKey = hash.toString('base64');
-    let cached = this.cache.get(cacheKey);
-    if (!cached) {
-      cached = { lookup: await findTenantKeyByHash(this.pool, hash), lastTouched: 0 };
-      if (this.caching) {
-        this.cache.set(cacheKey, cached);
-        if (cached.lookup) this.keyIds.set(cached.lookup.id, cacheKey);
-      }
-    }
-    const lookup = cached.lookup;
-    const refusal = refuse(lookup);
-    if (refusal) throw refusal;
-    const found = lookup!;
-    const now = Date.now();
-    if (now - cached.lastTouched > 60_000) {
-      cached.lastTouched = now;
-      touchApiKey(this.pool, found.id).catch((error: unknown) =>
-        this.logger.warn({ err: error, keyId: found.id }, 'could not record API key use'),
-      );
-    }
-    return {
-      kind: 'api_key',
-      keyId: found.id,
-      scopes: found.scopes,
-      tenant: {
-        id: found.tenant_id,
-        slug: found.slug,
-        name: found.name,
-        schemaName: found.schema_name,
-        tier: found.subscription_tier,
-        status: found.subscription_status,
-      },
-    };
+    const credential = credentialsOf(headers);
+    if (credential === undefined) throw new UnauthenticatedError(MISSING);
+    if (isWellFormedApiKey(credential)) return this.apiKey(credential);
+    if (looksLikeJwt(credential)) return this.session(credential);
+    throw new UnauthenticatedError(
+      credential.startsWith('cq_')
+        ? INVALID
+        : 'Invalid credentials: not an API key or a session token.',
+    );
   }
 
   /** Forgets a key at once (after it is revoked through this server). */
   forget(keyId: string): void {
     const cacheKey = this.keyIds.get(keyId);
-    if (cacheKey) this.cache.delete(cacheKey);
+    if (cacheKey) this.keys.delete(cacheKey);
+  }
+
+  /** Forgets everything cached about a tenant (after it is suspended, deleted, renamed, ...). */
+  forgetTenant(tenantId: string): void {
+    for (const [cacheKey, value] of this.keys.entries()) {
+      if (value.lookup?.tenant_id === tenantId) this.keys.delete(cacheKey);
+    }
+    for (const [organisationId, tenant] of this.organisations.entries()) {
+      if (tenant.id === tenantId) this.organisations.delete(organisationId);
+    }
+  }
+
+  private async apiKey(key: string): Promise<Principal> {
+    const hash = hashApiKey(key);
+    const cacheKey = hash.toString('base64');
+    let cached = this.keys.get(cacheKey);
+    if (!cached) {
+      cached = { lookup: await findKeyByHash(this.pool, hash), lastTouched: 0 };
+      if (this.caching) {
+        this.keys.set(cacheKey, cached);
+        if (cached.lookup) this.keyIds.set(cached.lookup.id, cacheKey);
+      }
+    }
+    const lookup = cached.lookup;
+    const refusal = refuseKey(lookup);
+    if (refusal) throw refusal;
+    const found = lookup!;
+    const now = Date.now();
+    if (now - cached.lastTouched > TOUCH_INTERVAL_MS) {
+      cached.lastTouched = now;
+      touchApiKey(this.pool, found.id).catch((error: unknown) =>
+        this.logger.warn({ err: error, keyId: found.id }, 'could not record API key use'),
+      );
+    }
+    if (found.tenant_id === null) {
+      return { kind: 'platform_key', keyId: found.id, tenant: null, role: null, operator: true };
+    }
+    const scopes = found.scopes as Scope[];
+    return {
+      kind: 'api_key',
+      keyId: found.id,
+      scopes,
+      role: roleOfScopes(scopes),
+      operator: false,
+      tenant: {
+        id: found.tenant_id,
+        slug: found.slug!,
+        name: found.name!,
+        schemaName: found.schema_name!,
+        tier: found.subscription_tier!,
+        status: found.subscription_status!,
+      },
+    };
+  }
+
+  private async session(token: string): Promise<Principal> {
+    const clerk = this.options.clerk;
+    if (!clerk) {
+      throw new UnauthenticatedError(
+        'Session tokens are not accepted by this server (Clerk is not configured): use an API key.',
+      );
+    }
+    const session = await verifyClerkSession(token, clerk, {
+      organisationOptional: (userId) => this.platformAdmins.has(userId),
+    });
+    const operator = this.platformAdmins.has(session.userId);
+    if (session.organizationId === null || session.role === null) {
+      return {
+        kind: 'user',
+        clerkUserId: session.userId,
+        sessionId: session.sessionId,
+        email: session.email,
+        userId: null,
+        tenant: null,
+        role: null,
+        operator,
+      };
+    }
+    const tenant = await this.tenantOf(session);
+    const user = await this.user(tenant, session);
+    return {
+      kind: 'user',
+      clerkUserId: session.userId,
+      sessionId: session.sessionId,
+      email: user.email,
+      userId: user.id,
+      tenant: tenantInfo(tenant),
+      role: session.role,
+      operator,
+    };
+  }
+
+  /** The session organisation's tenant: cached, else looked up, else provisioned. */
+  private async tenantOf(session: ClerkSession): Promise<Tenant> {
+    const organisationId = session.organizationId!;
+    let tenant = this.organisations.get(organisationId);
+    if (!tenant) {
+      tenant = (await findTenantByOrganisation(this.pool, organisationId)) ?? undefined;
+      if (!tenant) {
+        const provisioning = this.options.provisioning;
+        if (!provisioning) {
+          throw new ForbiddenError(
+            'This organisation has no CapLiquify tenant yet: ask an operator to create one.',
+          );
+        }
+        const slug = session.organizationSlug;
+        ({ tenant } = await provisionOrganisation(
+          { ...provisioning, actor: `user:${session.userId}` },
+          { id: organisationId, slug, name: slug ?? organisationId },
+        ));
+        this.logger.info(
+          { tenantId: tenant.id, organisationId },
+          'tenant provisioned for a session that arrived before its organisation webhook',
+        );
+      }
+      if (this.caching) this.organisations.set(organisationId, tenant);
+    }
+    if (tenant.deletedAt) throw new ForbiddenError("This organisation's tenant has been deleted.");
+    if (tenant.status === 'suspended') throw new TenantSuspendedError('This tenant is suspended.');
+    return tenant;
+  }
+
+  /** The session's public.users row, recorded at most once a minute per server. */
+  private async user(tenant: Tenant, session: ClerkSession): Promise<CachedUser> {
+    const cacheKey = `${tenant.id}:${session.userId}`;
+    const now = Date.now();
+    let cached = this.users.get(cacheKey);
+    if (!cached || now - cached.lastTouched > TOUCH_INTERVAL_MS) {
+      const recorded = await recordSessionUser(this.pool, {
+        tenantId: tenant.id,
+        clerkUserId: session.userId,
+        email: session.email,
+        role: session.role!,
+      });
+      cached = { ...recorded, email: session.email ?? cached?.email ?? null, lastTouched: now };
+      this.users.set(cacheKey, cached);
+    }
+    if (!cached.active) {
+      throw new ForbiddenError('Your membership of this organisation has been removed.');
+    }
+    return cached;
+  }
+
+  /** Forgets a Clerk user everywhere on this server (after a membership or user webhook). */
+  forgetUser(clerkUserId: string): void {
+    for (const cacheKey of this.users.keys()) {
+      if (cacheKey.endsWith(`:${clerkUserId}`)) this.users.delete(cacheKey);
+    }
   }
 }
 
-function refuse(lookup: KeyLookup | null): AppError | undefined {
+const tenantInfo = (tenant: Tenant): TenantInfo => ({
+  id: tenant.id,
+  slug: tenant.slug,
+  name: tenant.name,
+  schemaName: tenant.schemaName,
+  tier: tenant.tier,
+  status: tenant.status,
+});
+
+function refuseKey(lookup: KeyLookup | null): AppError | undefined {
   if (!lookup) return new UnauthenticatedError(INVALID);
   if (lookup.revoked_at) return new UnauthenticatedError('API key revoked.');
   if (lookup.expires_at && lookup.expires_at.getTime() <= Date.now()) {

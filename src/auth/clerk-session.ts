@@ -26,10 +26,14 @@ export type ClerkSession = {
   userId: string;
   /** `sid`: the Clerk session id (sess_…). */
   sessionId: string;
-  /** The active organisation's Clerk id (org_…), which maps to a tenant. */
-  organizationId: string;
+  /**
+   * The active organisation's Clerk id (org_…), which maps to a tenant; null only when the caller
+   * allowed a session without one (operators).
+   */
+  organizationId: string | null;
   organizationSlug: string | null;
-  role: UserRole;
+  /** The organisation role, mapped; null exactly when organizationId is. */
+  role: UserRole | null;
   /** Organisation permissions as Clerk names them: "org:<feature>:<permission>". */
   permissions: string[];
   /** From an `email` claim, present only when the session token template adds one. */
@@ -155,6 +159,8 @@ export function permissionsV2(
 export async function verifyClerkSession(
   token: string,
   options: ClerkOptions,
+  /** Whether this user (sub) may have no active organisation; by default nobody may. */
+  accept: { organisationOptional?: (userId: string) => boolean } = {},
 ): Promise<ClerkSession> {
   const { jwtKey, secretKey, authorizedParties, issuer, clockSkewMs, roleMap } = options;
   if (!jwtKey && !secretKey) {
@@ -197,7 +203,19 @@ export async function verifyClerkSession(
     throw new UnauthenticatedError('Session token version is not supported (expected 1 or 2).');
   }
 
-  if (organisation.id === undefined) throw new ForbiddenError(NO_ORGANISATION);
+  if (organisation.id === undefined) {
+    if (!accept.organisationOptional?.(userId)) throw new ForbiddenError(NO_ORGANISATION);
+    return {
+      userId,
+      sessionId,
+      organizationId: null,
+      organizationSlug: null,
+      role: null,
+      permissions: [],
+      email: text(claims.email) ?? null,
+      tokenVersion,
+    };
+  }
   const clerkRole = organisation.role;
   if (clerkRole === undefined) {
     throw new ForbiddenError('The session token carries no organisation role.');

@@ -36,6 +36,25 @@ export async function withTenant<T>(
 }
 
 /**
+ * A transaction for work that belongs to no tenant (an operator's request): the login role, no
+ * tenant schema on the search path, no app.tenant_id, so tenant roles' row-level policies match
+ * nothing. Read-only when asked, like a tenant's.
+ */
+export async function withoutTenant<T>(
+  pool: DatabasePool,
+  options: TenantTransactionOptions,
+  fn: (tx: TenantTransaction) => Promise<T>,
+): Promise<T> {
+  return pool.transaction(async (tx) => {
+    if (options.readOnly) {
+      await tx.query(sql.unsafe`
+        /* enterPlatform */ SELECT set_config('transaction_read_only', 'on', true)`);
+    }
+    return fn(tx);
+  }, 0);
+}
+
+/**
  * Runs `fn` in the same transaction under the login role (RESET to the session's own role), then
  * switches back to the tenant's role. For platform tables that tenant roles may not touch.
  */

@@ -1,33 +1,60 @@
 /**
- * The context of one GraphQL request: who calls, the tenant transaction (opened once the operation
- * is known, see plugins.ts), and DataLoaders bound to that transaction. Resolvers get nothing else
- * to reach the database with.
+ * The context of one GraphQL request: who calls, the request's one transaction (opened once the
+ * operation is known and allowed, see plugins.ts), and DataLoaders bound to that transaction.
+ * Resolvers get nothing else to reach the database with.
  */
 import type { CommonQueryMethods, DatabasePool } from 'slonik';
+import { recordAudit, type AuditEntry, type AuditSource } from '../audit/audit-log.js';
 import type { Authenticator } from '../auth/authenticate.js';
-import type { Principal } from '../auth/principal.js';
+import { actorOf, type Principal, type TenantInfo } from '../auth/principal.js';
 import { SerialConnection } from '../db/serialized.js';
 import { asPlatform } from '../db/tenant-transaction.js';
 import type { Logger } from '../logger.js';
+import type { LifecycleContext } from '../tenants/lifecycle.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import { openTenantSession, type TenantSession } from './session.js';
 
+/** Where a request came from, for the audit log. */
+export type Client = { ip: string | null; userAgent: string | null };
+
+export type RequestContextOptions = {
+  requestId: string;
+  principal: Principal;
+  client: Client;
+  logger: Logger;
+  authenticator: Authenticator;
+  pool: DatabasePool;
+  /** For platform fields that create tenants (actor and pool are the request's). */
+  lifecycle: Omit<LifecycleContext, 'pool' | 'actor'>;
+  /** For saved API credentials (AES-256-GCM); undefined when ENCRYPTION_KEY is not set. */
+  encryptionKey?: Buffer;
+};
+
 export class RequestContext {
+  readonly requestId: string;
+  readonly principal: Principal;
+  readonly client: Client;
+  readonly logger: Logger;
+  readonly authenticator: Authenticator;
+  readonly encryptionKey: Buffer | undefined;
+  private readonly pool: DatabasePool;
+  private readonly lifecycleSettings: RequestContextOptions['lifecycle'];
   private session: TenantSession | undefined;
   private serial: SerialConnection | undefined;
   private loaderSet: Loaders | undefined;
 
-  constructor(
-    readonly requestId: string,
-    readonly principal: Principal,
-    readonly logger: Logger,
-    readonly authenticator: Authenticator,
-    private readonly pool: DatabasePool,
-    /** For saved API credentials (AES-256-GCM); undefined when ENCRYPTION_KEY is not set. */
-    readonly encryptionKey?: Buffer,
-  ) {}
+  constructor(options: RequestContextOptions) {
+    this.requestId = options.requestId;
+    this.principal = options.principal;
+    this.client = options.client;
+    this.logger = options.logger;
+    this.authenticator = options.authenticator;
+    this.encryptionKey = options.encryptionKey;
+    this.pool = options.pool;
+    this.lifecycleSettings = options.lifecycle;
+  }
 
-  /** Opens the request's one transaction (read-only for queries). */
+  /** Opens the request's one transaction (read-only for queries); a tenant's when it has one. */
   async begin(options: { readOnly: boolean }): Promise<void> {
     this.session = await openTenantSession(this.pool, this.principal.tenant, options);
     this.serial = new SerialConnection(this.session.tx);
@@ -51,17 +78,57 @@ export class RequestContext {
     return this.loaderSet;
   }
 
+  /** The caller's tenant; the permission guard lets only principals with one reach tenant fields. */
+  get tenant(): TenantInfo {
+    const tenant = this.principal.tenant;
+    if (!tenant) throw new Error('this request has no tenant');
+    return tenant;
+  }
+
   get tenantId(): string {
-    return this.principal.tenant.id;
+    return this.tenant.id;
+  }
+
+  /** Who acts, for the audit log. */
+  get actor(): string {
+    return actorOf(this.principal);
   }
 
   /**
-   * Runs platform work (public.api_keys and the like) in the same transaction under the login
-   * role, then returns to the tenant's role. The callback must filter by this.tenantId itself.
+   * Runs platform work (public tables that tenant roles may not write) in the same transaction
+   * under the login role, then returns to the tenant's role. Work for one tenant must filter by
+   * its id itself.
    */
   platform<T>(fn: (db: CommonQueryMethods) => Promise<T>): Promise<T> {
     if (!this.serial) throw new Error('no transaction is open for this request');
+    const tenant = this.principal.tenant;
     // Exclusive: no other resolver's statement may run while the role is the login role.
-    return this.serial.exclusive((connection) => asPlatform(connection, this.principal.tenant, fn));
+    return this.serial.exclusive((connection) =>
+      tenant ? asPlatform(connection, tenant, fn) : fn(connection),
+    );
+  }
+
+  /** The tenant lifecycle, acting as this principal inside this request's transaction. */
+  lifecycle(db: CommonQueryMethods): LifecycleContext {
+    return { ...this.lifecycleSettings, pool: db, actor: this.auditSource() };
+  }
+
+  /**
+   * Records an audit entry in the request's transaction (so it rolls back with the action), with
+   * the actor, user, IP and user agent of this request.
+   */
+  audit(db: CommonQueryMethods, entry: Omit<AuditEntry, 'actor'>): Promise<void> {
+    return recordAudit(db, { ...this.auditSource(), ...entry });
+  }
+
+  /** The actor, user and client of this request as the audit log records them. */
+  auditSource(): AuditSource {
+    const principal = this.principal;
+    return {
+      actor: this.actor,
+      userId: principal.kind === 'user' ? principal.userId : null,
+      ipAddress: this.client.ip,
+      userAgent: this.client.userAgent,
+    };
   }
 }

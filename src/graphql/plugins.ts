@@ -7,10 +7,50 @@
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
-import { canWrite } from '../auth/principal.js';
-import { ForbiddenError, isAppError } from '../errors.js';
+import type { DocumentNode, OperationDefinitionNode } from 'graphql';
+import { recordAudit } from '../audit/audit-log.js';
+import { authorize, OPERATIONS } from '../auth/permissions.js';
+import type { DatabasePool } from 'slonik';
+import { isAppError, type ForbiddenError } from '../errors.js';
 import type { RequestContext } from './context.js';
 import { MASKED_MESSAGE, toGraphQLError } from './errors.js';
+import { rootFields } from './root-fields.js';
+
+/**
+ * Checks every root field against the permission table. A refusal of a sensitive operation is
+ * audited (success false) on its own, outside any transaction: the request writes nothing else.
+ */
+async function guard(
+  pool: DatabasePool,
+  context: RequestContext,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+): Promise<void> {
+  let refusal: ForbiddenError | undefined;
+  for (const key of rootFields(document, operation)) {
+    const refused = authorize(context.principal, key);
+    if (!refused) continue;
+    refusal ??= refused;
+    const action = OPERATIONS[key]?.audit;
+    if (action === undefined) continue;
+    try {
+      await recordAudit(pool, {
+        ...context.auditSource(),
+        tenantId: context.principal.tenant?.id ?? null,
+        action,
+        success: false,
+        errorMessage: refused.message,
+        metadata: { requestId: context.requestId, operation: key },
+      });
+    } catch (error) {
+      context.logger.error(
+        { err: error, requestId: context.requestId },
+        'could not record a refused operation in the audit log',
+      );
+    }
+  }
+  if (refusal) throw toGraphQLError(refusal);
+}
 
 function finishResponse(
   request: GraphQLRequestContextWillSendResponse<RequestContext>,
@@ -28,24 +68,20 @@ function finishResponse(
   }
 }
 
-export function transactionPlugin(): ApolloServerPlugin<RequestContext> {
+export function transactionPlugin(pool: DatabasePool): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       let mutation = false;
       return {
-        async didResolveOperation({ contextValue, operation }) {
+        async didResolveOperation({ contextValue, operation, document }) {
           const kind = operation?.operation ?? 'query';
           if (kind === 'subscription') {
             throw new GraphQLError('Subscriptions are not supported.', {
               extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
             });
           }
+          if (operation) await guard(pool, contextValue, document, operation);
           mutation = kind === 'mutation';
-          if (mutation && !canWrite(contextValue.principal)) {
-            throw toGraphQLError(
-              new ForbiddenError('This API key is read-only: mutations need the write scope.'),
-            );
-          }
           await contextValue.begin({ readOnly: !mutation });
         },
 

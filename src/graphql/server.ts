@@ -9,10 +9,10 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { DatabasePool } from 'slonik';
-import { Authenticator } from '../auth/authenticate.js';
+import type { Authenticator } from '../auth/authenticate.js';
 import { isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { RequestContext } from './context.js';
+import { RequestContext, type RequestContextOptions } from './context.js';
 import { formatError, toGraphQLError } from './errors.js';
 import { armor, LIMITS } from './limits.js';
 import { transactionPlugin } from './plugins.js';
@@ -23,8 +23,9 @@ export const GRAPHQL_PATH = '/graphql';
 export type GraphQLOptions = {
   pool: DatabasePool;
   logger: Logger;
-  apiKeyCacheTtlMs: number;
+  authenticator: Authenticator;
   encryptionKey?: Buffer;
+  lifecycle: RequestContextOptions['lifecycle'];
 };
 
 export async function registerGraphQL(
@@ -32,7 +33,7 @@ export async function registerGraphQL(
   options: GraphQLOptions,
 ): Promise<void> {
   const { pool, logger } = options;
-  const authenticator = new Authenticator(pool, logger, { cacheTtlMs: options.apiKeyCacheTtlMs });
+  const { authenticator } = options;
   const protection = armor();
   const apollo = new ApolloServer<RequestContext>({
     schema: await buildApiSchema(),
@@ -54,7 +55,7 @@ export async function registerGraphQL(
       // Cache control wraps every resolver (12% of requests/s in npm run bench); responses are
       // per-tenant and never cacheable anyway: see the no-store header below.
       ApolloServerPluginCacheControlDisabled(),
-      transactionPlugin(),
+      transactionPlugin(pool),
     ],
   });
   await apollo.start();
@@ -63,14 +64,16 @@ export async function registerGraphQL(
     context: async (request) => {
       try {
         const principal = await authenticator.authenticate(request.headers);
-        return new RequestContext(
-          request.id,
+        return new RequestContext({
+          requestId: request.id,
           principal,
+          client: { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
           logger,
           authenticator,
           pool,
-          options.encryptionKey,
-        );
+          lifecycle: options.lifecycle,
+          encryptionKey: options.encryptionKey,
+        });
       } catch (error) {
         if (isAppError(error)) throw toGraphQLError(error, request.id);
         throw error;

@@ -6,7 +6,7 @@
  * that already ran cannot be replayed.
  */
 import type { DatabasePool } from 'slonik';
-import { withTenant, type TenantTransaction } from '../db/tenant-transaction.js';
+import { withoutTenant, withTenant, type TenantTransaction } from '../db/tenant-transaction.js';
 import type { TenantRef } from '../tenants/names.js';
 
 export type TenantSession = {
@@ -17,15 +17,16 @@ export type TenantSession = {
 
 class Rollback extends Error {}
 
+/** `tenant` null: an operator's request, in a transaction that enters no tenant. */
 export function openTenantSession(
   pool: DatabasePool,
-  tenant: TenantRef,
+  tenant: TenantRef | null,
   options: { readOnly: boolean },
 ): Promise<TenantSession> {
   return new Promise<TenantSession>((resolveSession, rejectSession) => {
     const decision = Promise.withResolvers<'commit' | 'rollback'>();
     let opened = false;
-    const ended = withTenant(pool, tenant, options, async (tx) => {
+    const body = async (tx: TenantTransaction) => {
       opened = true;
       resolveSession({
         tx,
@@ -35,7 +36,11 @@ export function openTenantSession(
         },
       });
       if ((await decision.promise) === 'rollback') throw new Rollback();
-    }).catch((error: unknown) => {
+    };
+    const transaction = tenant
+      ? withTenant(pool, tenant, options, body)
+      : withoutTenant(pool, options, body);
+    const ended = transaction.catch((error: unknown) => {
       if (error instanceof Rollback) return;
       if (!opened) rejectSession(error);
       throw error;

@@ -36,6 +36,16 @@ export class ApiCredentialResolver {
       service,
       credentials,
     });
+    await ctx.platform((db) =>
+      ctx.audit(db, {
+        action: 'credential.saved',
+        tenantId: ctx.tenantId,
+        resourceType: 'api_credential',
+        resourceId: row.id,
+        // Which service, never what was saved.
+        changes: { service: row.service_name },
+      }),
+    );
     return apiCredentialFromRow(row);
   }
 }

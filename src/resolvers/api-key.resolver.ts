@@ -9,8 +9,6 @@ import {
   apiKeyFromRecord,
 } from '../schema/api-key.type.js';
 
-const actorOf = (ctx: RequestContext) => `api_key:${ctx.principal.keyId}`;
-
 @Resolver(() => ApiKey)
 export class ApiKeyResolver {
   @Query(() => [ApiKey], { description: "The tenant's API keys (never their secrets)." })
@@ -30,7 +28,7 @@ export class ApiKeyResolver {
         name: input.name,
         scopes: input.scopes ?? undefined,
         expiresAt: input.expiresAt ?? null,
-        actor: actorOf(ctx),
+        actor: ctx.auditSource(),
       }),
     );
     return { apiKey: apiKeyFromRecord(record), secret: key };
@@ -40,7 +38,7 @@ export class ApiKeyResolver {
   async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
     assertUuid(id);
     const record = await ctx.platform((db) =>
-      revokeApiKey(db, { id, tenantId: ctx.tenantId, actor: actorOf(ctx) }),
+      revokeApiKey(db, { id, tenantId: ctx.tenantId, actor: ctx.auditSource() }),
     );
     ctx.authenticator.forget(record.id);
     return apiKeyFromRecord(record);

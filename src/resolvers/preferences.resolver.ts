@@ -6,14 +6,19 @@ import { PreferencesInput } from '../schema/preferences.input.js';
 import { Preferences, preferencesFromRow } from '../schema/preferences.type.js';
 
 /**
- * Whose preferences a request reads and writes (user_preferences.user_id). Today every principal is
- * an API key, so the key's id stands in for the user: each key has its own preferences. When user
- * sessions arrive, a session principal uses its user's id (public.users.id) here.
+ * Whose preferences a request reads and writes (user_preferences.user_id): a session's user
+ * (public.users.id in this tenant), or an API key, whose id stands in for a user so each key has
+ * its own. The permission guard lets only principals with a tenant (and so a user) get here.
  */
 function preferenceOwner(principal: Principal): string {
   switch (principal.kind) {
     case 'api_key':
       return principal.keyId;
+    case 'user':
+      if (principal.userId === null) throw new Error('a user without a tenant has no preferences');
+      return principal.userId;
+    case 'platform_key':
+      throw new Error('a platform key has no preferences');
   }
 }
 

@@ -23,15 +23,11 @@ function assertBaselineId(id: string | null | undefined): void {
 }
 
 /**
- * scenarios.created_by holds a user id (public.users). API keys are not users, so their scenarios
- * have none; a session principal will pass its user's id here.
+ * scenarios.created_by holds a user id (public.users): a session's user. API keys are not users,
+ * so their scenarios have none.
  */
-function createdByOf(principal: Principal): string | null {
-  switch (principal.kind) {
-    case 'api_key':
-      return null;
-  }
-}
+const createdByOf = (principal: Principal): string | null =>
+  principal.kind === 'user' ? principal.userId : null;
 
 @Resolver(() => Scenario)
 export class ScenarioResolver {

@@ -1,23 +1,46 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
+import { holds } from '../auth/permissions.js';
 import type { RequestContext } from '../graphql/context.js';
 import { Company, companyFromRow } from '../schema/company.type.js';
-import type { ScopeEnum, TenantStatusEnum, TierEnum } from '../schema/enums.js';
+import {
+  ScopeEnum,
+  type PrincipalKindEnum,
+  type RoleEnum,
+  type TenantStatusEnum,
+  type TierEnum,
+} from '../schema/enums.js';
 import { Viewer } from '../schema/viewer.type.js';
 
 @Resolver()
 export class ViewerResolver {
   @Query(() => Viewer, { description: 'Who is calling.' })
   viewer(@Ctx() ctx: RequestContext): Viewer {
-    const { tenant, scopes } = ctx.principal;
+    const principal = ctx.principal;
+    const tenant = principal.tenant;
+    const scopes: ScopeEnum[] = [];
+    if (holds(principal, 'read')) scopes.push(ScopeEnum.READ);
+    if (holds(principal, 'write')) scopes.push(ScopeEnum.WRITE);
     return {
-      tenant: {
+      kind: principal.kind as PrincipalKindEnum,
+      tenant: tenant && {
         id: tenant.id,
         slug: tenant.slug,
         name: tenant.name,
         tier: tenant.tier as TierEnum,
         status: tenant.status as TenantStatusEnum,
       },
-      scopes: scopes as ScopeEnum[],
+      role: principal.role as RoleEnum | null,
+      user:
+        principal.kind === 'user' && principal.userId !== null && principal.role !== null
+          ? {
+              id: principal.userId,
+              clerkUserId: principal.clerkUserId,
+              email: principal.email,
+              role: principal.role as RoleEnum,
+            }
+          : null,
+      scopes,
+      operator: principal.operator,
     };
   }
 

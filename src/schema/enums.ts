@@ -25,6 +25,28 @@ export enum ScopeEnum {
 }
 registerEnumType(ScopeEnum, { name: 'Scope', description: 'What an API key may do.' });
 
+export enum RoleEnum {
+  OWNER = 'owner',
+  ADMIN = 'admin',
+  MEMBER = 'member',
+  VIEWER = 'viewer',
+}
+registerEnumType(RoleEnum, {
+  name: 'Role',
+  description:
+    "A role in a tenant: VIEWER reads; MEMBER also writes business data; ADMIN also manages API keys, credentials and users; OWNER also billing and the tenant's settings.",
+});
+
+export enum PrincipalKindEnum {
+  API_KEY = 'api_key',
+  USER = 'user',
+  PLATFORM_KEY = 'platform_key',
+}
+registerEnumType(PrincipalKindEnum, {
+  name: 'PrincipalKind',
+  description: 'How the caller authenticated: a tenant API key, a Clerk session, a platform key.',
+});
+
 export enum ProductOrderEnum {
   NAME_ASC = 'NAME_ASC',
   SKU_ASC = 'SKU_ASC',

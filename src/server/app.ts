@@ -3,8 +3,11 @@
  * and the platform schema is current).
  */
 import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { DatabasePool } from 'slonik';
+import { Authenticator } from '../auth/authenticate.js';
+import type { ClerkConfig } from '../config.js';
 import type { MigrationSet } from '../db/migrations/files.js';
 import { isUpToDate, readStatus } from '../db/migrations/runner.js';
 import type { Logger } from '../logger.js';
@@ -18,15 +21,19 @@ export type AppDependencies = {
   apiKeyCacheTtlMs: number;
   /** Key for saved API credentials; saveApiCredential refuses to work without one. */
   encryptionKey?: Buffer;
+  /** Clerk sessions and webhooks; undefined: both are refused. */
+  clerk?: ClerkConfig;
+  /** Clerk user ids of platform operators. */
+  platformAdmins?: ReadonlySet<string>;
+  /** Browser origins allowed by CORS; none: no CORS headers at all. */
+  corsOrigins?: readonly string[];
+  /** For tenants that operators delete (TENANT_RETENTION_DAYS) and create (TENANT_ROLE_LOGIN). */
+  tenantRetentionDays?: number;
+  tenantRoleLogin?: boolean;
 };
 
-export async function buildApp({
-  pool,
-  migrations,
-  logger,
-  apiKeyCacheTtlMs,
-  encryptionKey,
-}: AppDependencies) {
+export async function buildApp(dependencies: AppDependencies) {
+  const { pool, migrations, logger } = dependencies;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One log line per request would be the hot path's largest cost; errors are still logged.
@@ -37,6 +44,25 @@ export async function buildApp({
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const corsOrigins = dependencies.corsOrigins ?? [];
+  if (corsOrigins.length > 0) {
+    // Browser front ends on these origins send Clerk session tokens in the Authorization header;
+    // no cookies are involved, so credentials stay off.
+    await app.register(cors, {
+      origin: [...corsOrigins],
+      methods: ['GET', 'POST', 'OPTIONS'],
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'x-api-key',
+        'x-request-id',
+        'apollo-require-preflight',
+        'x-apollo-operation-name',
+      ],
+      exposedHeaders: ['x-request-id', 'retry-after'],
+      maxAge: 600,
+    });
+  }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -69,6 +95,26 @@ export async function buildApp({
     }
   });
 
-  await registerGraphQL(app, { pool, logger, apiKeyCacheTtlMs, encryptionKey });
+  const lifecycle = {
+    migrations,
+    retentionDays: dependencies.tenantRetentionDays ?? 30,
+    roleLogin: dependencies.tenantRoleLogin ?? false,
+  };
+  const clerk = dependencies.clerk;
+  // One per server: GraphQL authenticates with it; webhooks and platform fields make it forget.
+  const authenticator = new Authenticator(pool, logger, {
+    cacheTtlMs: dependencies.apiKeyCacheTtlMs,
+    clerk,
+    platformAdmins: dependencies.platformAdmins ?? new Set(),
+    provisioning: clerk?.provisionOnSession ? { ...lifecycle, pool, actor: 'system' } : undefined,
+  });
+
+  await registerGraphQL(app, {
+    pool,
+    logger,
+    authenticator,
+    encryptionKey: dependencies.encryptionKey,
+    lifecycle,
+  });
   return app;
 }

@@ -58,6 +58,11 @@ async function main(): Promise<void> {
       logger,
       apiKeyCacheTtlMs: config.apiKeyCacheTtlMs,
       encryptionKey: config.encryptionKey,
+      clerk: config.clerk,
+      platformAdmins: config.platformAdmins,
+      corsOrigins: config.corsOrigins,
+      tenantRetentionDays: config.tenantRetentionDays,
+      tenantRoleLogin: config.tenantRoleLogin,
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import {
   UniqueIntegrityConstraintViolationError,
-  type DatabasePool,
+  type CommonQueryMethods,
   type DatabaseTransactionConnection,
 } from 'slonik';
 import { z } from 'zod';
-import { recordAudit } from '../audit/audit-log.js';
+import { auditSource, recordAudit, type Actor } from '../audit/audit-log.js';
 import { latestVersion, type MigrationSet } from '../db/migrations/files.js';
 import {
   AppliedRow,
@@ -37,10 +37,11 @@ export type Tenant = TenantRef & {
 };
 
 export type LifecycleContext = {
-  pool: DatabasePool;
+  /** The pool, or a transaction that the lifecycle's own transactions then nest in (savepoints). */
+  pool: CommonQueryMethods;
   migrations: MigrationSet;
-  /** Who acts, for the audit log: 'cli', 'system', 'user:<id>', ... */
-  actor: string;
+  /** Who acts, for the audit log: 'cli', 'system', or a request's principal and client. */
+  actor: Actor;
   retentionDays: number;
   /** Tenant roles get LOGIN (no password) where Citus must connect as them; NOLOGIN otherwise. */
   roleLogin: boolean;
@@ -200,7 +201,7 @@ export async function createTenant(
     await options.seed?.(tx, { tenant: created, companyId });
     await recordAudit(tx, {
       action: 'tenant.created',
-      actor: ctx.actor,
+      ...auditSource(ctx.actor),
       tenantId: id,
       resourceType: 'tenant',
       resourceId: id,
@@ -211,7 +212,7 @@ export async function createTenant(
 }
 
 /** Finds a tenant by slug or id, deleted ones included. */
-export async function getTenant(pool: DatabasePool, slugOrId: string): Promise<Tenant> {
+export async function getTenant(pool: CommonQueryMethods, slugOrId: string): Promise<Tenant> {
   const row = await pool.maybeOne(sql.type(TenantRow)`
     /* getTenant */
     SELECT ${tenantColumns} FROM public.tenants
@@ -220,13 +221,24 @@ export async function getTenant(pool: DatabasePool, slugOrId: string): Promise<T
   return toTenant(row);
 }
 
+/** The tenant of a Clerk organisation (deleted ones included), or null when it has none. */
+export async function findTenantByOrganisation(
+  db: CommonQueryMethods,
+  clerkOrganizationId: string,
+): Promise<Tenant | null> {
+  const row = await db.maybeOne(sql.type(TenantRow)`
+    /* findTenantByOrganisation */
+    SELECT ${tenantColumns} FROM public.tenants WHERE clerk_organization_id = ${clerkOrganizationId}`);
+  return row && toTenant(row);
+}
+
 export type TenantListing = Tenant & {
   schemaVersion: number | null;
   migrationError: string | null;
 };
 
 export async function listTenants(
-  pool: DatabasePool,
+  pool: CommonQueryMethods,
   options: { includeDeleted?: boolean } = {},
 ): Promise<TenantListing[]> {
   const rows = await pool.any(sql.type(
@@ -258,7 +270,7 @@ export async function deleteTenant(ctx: LifecycleContext, slugOrId: string): Pro
       RETURNING ${tenantColumns}`);
     await recordAudit(tx, {
       action: 'tenant.deleted',
-      actor: ctx.actor,
+      ...auditSource(ctx.actor),
       tenantId: tenant.id,
       resourceType: 'tenant',
       resourceId: tenant.id,
@@ -278,7 +290,7 @@ export async function restoreTenant(ctx: LifecycleContext, slugOrId: string): Pr
       RETURNING ${tenantColumns}`);
     await recordAudit(tx, {
       action: 'tenant.restored',
-      actor: ctx.actor,
+      ...auditSource(ctx.actor),
       tenantId: tenant.id,
       resourceType: 'tenant',
       resourceId: tenant.id,
@@ -320,7 +332,7 @@ export async function purgeTenant(
     );
     await recordAudit(tx, {
       action: 'tenant.purged',
-      actor: ctx.actor,
+      ...auditSource(ctx.actor),
       tenantId: tenant.id,
       resourceType: 'tenant',
       resourceId: tenant.id,

@@ -10,6 +10,8 @@ import { createApiKey } from '../../src/auth/api-keys.js';
 import { createLogger } from '../../src/logger.js';
 import { buildApp } from '../../src/server/app.js';
 import { createTenant, type Tenant } from '../../src/tenants/lifecycle.js';
+import type { ClerkConfig } from '../../src/config.js';
+import { strictClerkConfig } from './clerk.js';
 import type { TestDatabase } from './database.js';
 
 export type Api = {
@@ -20,16 +22,26 @@ export type Api = {
 
 export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7);
 
-export async function startApi(
-  db: TestDatabase,
-  options: { apiKeyCacheTtlMs?: number; pool?: DatabasePool; encryptionKey?: Buffer } = {},
-): Promise<Api> {
+export type ApiOptions = {
+  apiKeyCacheTtlMs?: number;
+  pool?: DatabasePool;
+  encryptionKey?: Buffer;
+  /** Clerk sessions and webhooks: test/support/clerk.ts's key pair by default. */
+  clerk?: ClerkConfig;
+  platformAdmins?: string[];
+  corsOrigins?: string[];
+};
+
+export async function startApi(db: TestDatabase, options: ApiOptions = {}): Promise<Api> {
   const app = await buildApp({
     pool: options.pool ?? db.pool,
     encryptionKey: 'encryptionKey' in options ? options.encryptionKey : TEST_ENCRYPTION_KEY,
     migrations: db.migrations,
     logger: createLogger('silent'),
     apiKeyCacheTtlMs: options.apiKeyCacheTtlMs ?? 0,
+    clerk: 'clerk' in options ? options.clerk : strictClerkConfig(),
+    platformAdmins: new Set(options.platformAdmins ?? []),
+    corsOrigins: options.corsOrigins,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
