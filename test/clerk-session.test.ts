@@ -366,6 +366,8 @@ describe('CLERK_* settings', () => {
     expect(clerkConfig()).toEqual({
       jwtKey: keys.publicKey.trim(),
       secretKey: undefined,
+      provisionOnSession: true,
+      webhookSecret: undefined,
       authorizedParties: undefined,
       issuer: undefined,
       clockSkewMs: 5000,

@@ -16,6 +16,7 @@ import {
   type Api,
   type TenantWithKeys,
 } from './support/api.js';
+import { strictClerkConfig } from './support/clerk.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 let db: TestDatabase;
@@ -51,8 +52,11 @@ const storedOne = (tenant: TenantWithKeys, service: string) =>
   }>;
 
 const save = async (tenant: TenantWithKeys, service: string, credentials: unknown) =>
-  (await api.client(tenant.key).request(SaveApiCredentialDocument, { service, credentials }))
-    .saveApiCredential;
+  (
+    await api
+      .client(tenant.session('admin'))
+      .request(SaveApiCredentialDocument, { service, credentials })
+  ).saveApiCredential;
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -114,7 +118,7 @@ describe('saving credentials', () => {
       shop: 'acme-uk.myshopify.com',
       access_token: 'shpat_0a1b2c3d4e5f6789aabbccdd',
     });
-    const client = api.client(acme.readKey);
+    const client = api.client(acme.session('admin'));
     const list = (await client.request(ApiCredentialsDocument)).apiCredentials;
     expect(list.map((c) => [c.service, c.serviceType, c.lastFour])).toEqual([
       ['shopify_uk', 'ecommerce', 'ccdd'],
@@ -131,9 +135,9 @@ describe('saving credentials', () => {
     await db.pool.query(sql.unsafe`
       UPDATE ${table(acme)} SET is_active = false, last_sync_status = 'FAILURE',
         last_sync_at = '2026-01-02T03:04:05Z' WHERE service_name = 'xero'`);
-    const before = (await api.client(acme.key).request(ApiCredentialsDocument)).apiCredentials.find(
-      (c) => c.service === 'xero',
-    )!;
+    const before = (
+      await api.client(acme.session('admin')).request(ApiCredentialsDocument)
+    ).apiCredentials.find((c) => c.service === 'xero')!;
     expect(before).toMatchObject({ isActive: false, lastSyncStatus: 'FAILURE' });
     const rotated = { ...xero, client_secret: 'rotated-secret-0000ffff' };
     const saved = await save(acme, 'xero', rotated);
@@ -179,10 +183,10 @@ describe('saving credentials', () => {
     expect(() =>
       decryptCredential(TEST_ENCRYPTION_KEY, row.credentials_encrypted, `${acme.id}:xero:1`),
     ).toThrow(/authentication failed/);
-    const acmeList = (await api.client(acme.readKey).request(ApiCredentialsDocument))
+    const acmeList = (await api.client(acme.session('admin')).request(ApiCredentialsDocument))
       .apiCredentials;
     expect(acmeList.map((c) => c.id)).not.toContain(saved.id);
-    const betaList = (await api.client(beta.readKey).request(ApiCredentialsDocument))
+    const betaList = (await api.client(beta.session('admin')).request(ApiCredentialsDocument))
       .apiCredentials;
     expect(betaList.map((c) => c.id)).toEqual([saved.id]);
   });
@@ -241,7 +245,7 @@ describe('refused saves', () => {
     '%s is BAD_USER_INPUT, stores nothing and never echoes the secret',
     async (_, service, credentials, field, message) => {
       const before = [await stored(acme), await stored(beta)];
-      const result = await failure(api.client(acme.key), SaveApiCredentialDocument, {
+      const result = await failure(api.client(acme.session('admin')), SaveApiCredentialDocument, {
         service,
         credentials,
       });
@@ -257,7 +261,7 @@ describe('refused saves', () => {
 
   test('null credentials are refused by the schema (400)', async () => {
     const before = await stored(acme);
-    const result = await failure(api.client(acme.key), SaveApiCredentialDocument, {
+    const result = await failure(api.client(acme.session('admin')), SaveApiCredentialDocument, {
       service: 'xero',
       credentials: null,
     });
@@ -266,17 +270,35 @@ describe('refused saves', () => {
     expect(await stored(acme)).toEqual(before);
   });
 
-  test('a read-only key may list but not save: FORBIDDEN (403), nothing stored', async () => {
+  test.each([
+    [
+      'a read-only key',
+      () => acme.readKey,
+      'API keys may not use saveApiCredential: it needs a session with the ADMIN role.',
+    ],
+    [
+      'a read-write key',
+      () => acme.key,
+      'API keys may not use saveApiCredential: it needs a session with the ADMIN role.',
+    ],
+    [
+      'a MEMBER session',
+      () => acme.session('member'),
+      'Your role (MEMBER) may not use saveApiCredential: it needs ADMIN.',
+    ],
+    [
+      'a VIEWER session',
+      () => acme.session('viewer'),
+      'Your role (VIEWER) may not use saveApiCredential: it needs ADMIN.',
+    ],
+  ])('%s may not save: FORBIDDEN (403), nothing stored', async (_name, credential, message) => {
     const before = await stored(acme);
-    const result = await failure(api.client(acme.readKey), SaveApiCredentialDocument, {
+    const result = await failure(api.client(credential()), SaveApiCredentialDocument, {
       service: 'xero',
       credentials: { secret: SECRET },
     });
-    expect(firstError(result)).toEqual({
-      status: 403,
-      code: 'FORBIDDEN',
-      message: 'This API key is read-only: mutations need the write scope.',
-    });
+    expect(firstError(result)).toEqual({ status: 403, code: 'FORBIDDEN', message });
+    expect(JSON.stringify(result)).not.toContain(SECRET);
     expect(await stored(acme)).toEqual(before);
   });
 
@@ -284,10 +306,14 @@ describe('refused saves', () => {
     const keyless = await startApi(db, { encryptionKey: undefined });
     try {
       const before = await stored(acme);
-      const result = await failure(keyless.client(acme.key), SaveApiCredentialDocument, {
-        service: 'amazon_eu',
-        credentials: { refresh_token: SECRET },
-      });
+      const result = await failure(
+        keyless.client(acme.session('admin')),
+        SaveApiCredentialDocument,
+        {
+          service: 'amazon_eu',
+          credentials: { refresh_token: SECRET },
+        },
+      );
       expect(result.errors).toHaveLength(1);
       expect(result.errors[0]).toMatchObject({
         message: 'Saving credentials is not configured on this server (ENCRYPTION_KEY).',
@@ -295,7 +321,7 @@ describe('refused saves', () => {
       });
       expect(JSON.stringify(result)).not.toContain(SECRET);
       expect(await stored(acme)).toEqual(before);
-      const list = (await keyless.client(acme.readKey).request(ApiCredentialsDocument))
+      const list = (await keyless.client(acme.session('admin')).request(ApiCredentialsDocument))
         .apiCredentials;
       expect(list.map((c) => c.service)).toEqual(['big_one', 'shopify_uk', 'xero']);
     } finally {
@@ -318,10 +344,13 @@ test('the secret reaches no log line, even when the write fails inside the datab
     logger: pino({ level: 'trace' }, sink),
     apiKeyCacheTtlMs: 0,
     encryptionKey: TEST_ENCRYPTION_KEY,
+    clerk: strictClerkConfig(),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/graphql`;
-  const client = new GraphQLClient(url, { headers: { authorization: `Bearer ${acme.key}` } });
+  const client = new GraphQLClient(url, {
+    headers: { authorization: `Bearer ${acme.session('admin')}` },
+  });
   const secret = 'log-probe-secret-0123456789abcdef';
   try {
     await client.request(SaveApiCredentialDocument, {

@@ -354,7 +354,7 @@ describe('adjustInventory', () => {
       expect(await refuse(acme.readKey, id, 'warehouse_uk', 'RECEIVE', 1)).toEqual({
         status: 403,
         code: 'FORBIDDEN',
-        message: 'This API key is read-only: mutations need the write scope.',
+        message: 'This API key is read-only: adjustInventory needs the write scope.',
       });
       expect(await inventorySnapshot(acme)).toEqual(before);
     });

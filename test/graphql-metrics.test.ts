@@ -262,7 +262,7 @@ describe('upsertWorkingCapitalMetrics', () => {
     ).toEqual({
       status: 403,
       code: 'FORBIDDEN',
-      message: 'This API key is read-only: mutations need the write scope.',
+      message: 'This API key is read-only: upsertWorkingCapitalMetrics needs the write scope.',
     });
     expect(await metricsSnapshot(acme)).toEqual(before);
   });

@@ -110,18 +110,30 @@ describe('the caller’s preferences', () => {
     expect((await save(acme.key, { locale })).locale).toBe(locale);
   });
 
-  test('each API key has its own preferences; a read-only key may read but not save', async () => {
+  test('each API key has its own preferences; a read-only key (a VIEWER) may save its own', async () => {
     expect((await api.client(acme.readKey).request(MyPreferencesDocument)).preferences).toBeNull();
-    const before = await stored(acme);
-    const result = await failure(api.client(acme.readKey), UpdatePreferencesDocument, {
-      input: { theme: 'DARK' },
-    });
-    expect(firstError(result)).toEqual({
-      status: 403,
-      code: 'FORBIDDEN',
-      message: 'This API key is read-only: mutations need the write scope.',
-    });
-    expect(await stored(acme)).toEqual(before);
+    const readWrite = (await api.client(acme.key).request(MyPreferencesDocument)).preferences;
+    const saved = await save(acme.readKey, { theme: 'DARK' });
+    expect(saved.theme).toBe('DARK');
+    expect((await api.client(acme.key).request(MyPreferencesDocument)).preferences).toEqual(
+      readWrite,
+    );
+  });
+
+  test('each signed-in user has their own, whatever the role, kept across sessions', async () => {
+    const viewer = acme.session('viewer', 'user_pref_viewer');
+    const member = acme.session('member', 'user_pref_member');
+    expect((await save(viewer, { theme: 'LIGHT', locale: 'de-DE' })).locale).toBe('de-DE');
+    expect((await save(member, { theme: 'DARK' })).theme).toBe('DARK');
+    const again = await api
+      .client(acme.session('viewer', 'user_pref_viewer'))
+      .request(MyPreferencesDocument);
+    expect(again.preferences).toMatchObject({ theme: 'LIGHT', locale: 'de-DE' });
+    const owners = await db.pool.anyFirst(sql.unsafe`
+      SELECT p.user_id FROM ${sql.identifier([acme.schemaName, 'user_preferences'])} p
+      JOIN public.users u ON u.id = p.user_id
+      WHERE u.clerk_user_id IN ('user_pref_viewer', 'user_pref_member') AND u.tenant_id = ${acme.id}`);
+    expect(owners).toHaveLength(2);
   });
 
   test('another tenant neither sees nor changes them', async () => {

@@ -348,7 +348,7 @@ describe('writing products', () => {
     expect(firstError(result)).toEqual({
       status: 403,
       code: 'FORBIDDEN',
-      message: 'This API key is read-only: mutations need the write scope.',
+      message: 'This API key is read-only: createProduct needs the write scope.',
     });
     expect(counter.statements.filter((statement) => /enterTenant/.test(statement))).toEqual([]);
     expect(await productCount(acme)).toBe(before);

@@ -286,7 +286,7 @@ describe('creating and reading scenarios', () => {
     expect(firstError(result)).toEqual({
       status: 403,
       code: 'FORBIDDEN',
-      message: 'This API key is read-only: mutations need the write scope.',
+      message: 'This API key is read-only: createScenario needs the write scope.',
     });
     expect(await stored(acme)).toEqual(before);
   });

@@ -146,7 +146,7 @@ export function authorize(principal: Principal, key: string): ForbiddenError | u
     return new ForbiddenError(
       needed === 'member'
         ? `This API key is read-only: ${field} needs the write scope.`
-        : `API keys may not use ${field}: it needs a ${needed?.toUpperCase()} session.`,
+        : `API keys may not use ${field}: it needs a session with the ${needed?.toUpperCase()} role.`,
       { field },
     );
   }

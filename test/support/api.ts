@@ -11,7 +11,7 @@ import { createLogger } from '../../src/logger.js';
 import { buildApp } from '../../src/server/app.js';
 import { createTenant, type Tenant } from '../../src/tenants/lifecycle.js';
 import type { ClerkConfig } from '../../src/config.js';
-import { strictClerkConfig } from './clerk.js';
+import { sessionToken, strictClerkConfig } from './clerk.js';
 import type { TestDatabase } from './database.js';
 
 export type Api = {
@@ -56,11 +56,24 @@ export async function startApi(db: TestDatabase, options: ApiOptions = {}): Prom
   };
 }
 
-export type TenantWithKeys = Tenant & { key: string; readKey: string; companyId: string };
+export type TenantWithKeys = Tenant & {
+  key: string;
+  readKey: string;
+  companyId: string;
+  /** Its Clerk organisation (org_<slug without dashes>). */
+  organizationId: string;
+  /** A session token of a member of its organisation with this role (user_<role> by default). */
+  session(role: 'owner' | 'admin' | 'member' | 'viewer', userId?: string): string;
+};
 
-/** A fresh tenant with a read-write key and a read-only key. */
+/** A fresh tenant, linked to a Clerk organisation, with a read-write key and a read-only key. */
 export async function tenantWithKeys(db: TestDatabase, slug: string): Promise<TenantWithKeys> {
-  const tenant = await createTenant(db.lifecycle, { slug, name: `${slug} Ltd` });
+  const organizationId = `org_${slug.replaceAll('-', '')}`;
+  const tenant = await createTenant(db.lifecycle, {
+    slug,
+    name: `${slug} Ltd`,
+    clerkOrganizationId: organizationId,
+  });
   const { key } = await createApiKey(db.pool, {
     tenantId: tenant.id,
     name: 'test rw',
@@ -76,7 +89,15 @@ export async function tenantWithKeys(db: TestDatabase, slug: string): Promise<Te
   const companyId = (await db.pool.oneFirst(
     sql.unsafe`SELECT id FROM ${sql.identifier([tenant.schemaName, 'companies'])}`,
   )) as string;
-  return { ...tenant, key, readKey, companyId };
+  return {
+    ...tenant,
+    key,
+    readKey,
+    companyId,
+    organizationId,
+    session: (role, userId = `user_${role}`) =>
+      sessionToken({ userId, orgId: organizationId, orgSlug: slug, role }),
+  };
 }
 
 export type Failure = {
