@@ -200,7 +200,9 @@ describe('managing API keys over GraphQL', () => {
         SELECT key_hash, key_prefix FROM public.api_keys WHERE id = ${created.createApiKey.apiKey.id}`);
       expect(JSON.stringify(stored)).not.toContain(secret);
 
-      expect((await cached.client(secret).request(ViewerDocument)).viewer.tenant?.slug).toBe('acme');
+      expect((await cached.client(secret).request(ViewerDocument)).viewer.tenant?.slug).toBe(
+        'acme',
+      );
       const listed = await admin.request(ApiKeysDocument);
       expect(listed.apiKeys.map((key) => key.name)).toContain('partner');
       expect(JSON.stringify(listed)).not.toContain(secret);
