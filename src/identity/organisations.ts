@@ -6,9 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { CommonQueryMethods } from 'slonik';
+import { auditSource, recordAudit } from '../audit/audit-log.js';
 import { sql } from '../db/sql.js';
 import {
   createTenant,
+  deleteTenant,
   findTenantByOrganisation,
   type LifecycleContext,
   type Tenant,
@@ -78,5 +80,69 @@ export async function provisionOrganisation(
       },
     );
     return { tenant, created: true };
+  }, 0);
+}
+
+/** The tenant name an organisation's name gives (as provisionOrganisation names a new tenant). */
+export const tenantNameOf = (organisation: Organisation): string =>
+  (organisation.name.trim() || organisation.slug || organisation.id).slice(0, 255);
+
+export type OrganisationRename = {
+  tenant: Tenant;
+  /** The organisation had no tenant: one was provisioned, already with the new name. */
+  created: boolean;
+  /** The tenant's name before and after; null when it already had this name. */
+  renamed: { from: string; to: string } | null;
+};
+
+/**
+ * Gives the organisation's tenant the organisation's (new) name; its slug never changes. An
+ * organisation without a tenant gets one. Audited as tenant.renamed.
+ */
+export async function renameOrganisation(
+  ctx: LifecycleContext,
+  organisation: Organisation,
+): Promise<OrganisationRename> {
+  return ctx.pool.transaction(async (tx) => {
+    await lockOrganisation(tx, organisation.id);
+    const existing = await findTenantByOrganisation(tx, organisation.id);
+    if (!existing) {
+      const { tenant } = await provisionOrganisation({ ...ctx, pool: tx }, organisation);
+      return { tenant, created: true, renamed: null };
+    }
+    const name = tenantNameOf(organisation);
+    if (existing.name === name) return { tenant: existing, created: false, renamed: null };
+    await tx.query(sql.unsafe`
+      /* renameTenant */ UPDATE public.tenants SET name = ${name} WHERE id = ${existing.id}`);
+    await recordAudit(tx, {
+      action: 'tenant.renamed',
+      ...auditSource(ctx.actor),
+      tenantId: existing.id,
+      resourceType: 'tenant',
+      resourceId: existing.id,
+      changes: { from: existing.name, to: name },
+      metadata: { organisationId: organisation.id },
+    });
+    return {
+      tenant: { ...existing, name },
+      created: false,
+      renamed: { from: existing.name, to: name },
+    };
+  }, 0);
+}
+
+/**
+ * Soft-deletes the organisation's tenant (as the lifecycle's deleteTenant does, audited
+ * tenant.deleted). Null when the organisation has no tenant or it is already deleted.
+ */
+export async function deleteOrganisation(
+  ctx: LifecycleContext,
+  organisationId: string,
+): Promise<Tenant | null> {
+  return ctx.pool.transaction(async (tx) => {
+    await lockOrganisation(tx, organisationId);
+    const existing = await findTenantByOrganisation(tx, organisationId);
+    if (!existing || existing.deletedAt) return null;
+    return deleteTenant({ ...ctx, pool: tx }, existing.id);
   }, 0);
 }

@@ -5,7 +5,7 @@
  */
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import type { UserRole } from '../config.js';
+import { USER_ROLES, type UserRole } from '../config.js';
 import { sql } from '../db/sql.js';
 
 const SessionUserRow = z.object({ id: z.string(), is_active: z.boolean() });
@@ -32,4 +32,136 @@ export async function recordSessionUser(
         THEN now() ELSE users.last_login_at END
     RETURNING id, is_active`);
   return { id: row.id, active: row.is_active };
+}
+
+const MemberRow = z.object({
+  id: z.string(),
+  role: z.enum(USER_ROLES),
+  is_active: z.boolean(),
+  email: z.string().nullable(),
+});
+export type Member = { id: string; role: UserRole; active: boolean; email: string | null };
+
+const toMember = (row: z.infer<typeof MemberRow>): Member => ({
+  id: row.id,
+  role: row.role,
+  active: row.is_active,
+  email: row.email,
+});
+
+/** A user's row in a tenant, locked until the transaction ends; null when there is none. */
+export async function lockMember(
+  db: CommonQueryMethods,
+  tenantId: string,
+  clerkUserId: string,
+): Promise<Member | null> {
+  const row = await db.maybeOne(sql.type(MemberRow)`
+    /* lockMember */
+    SELECT id, role, is_active, email FROM public.users
+    WHERE tenant_id = ${tenantId} AND clerk_user_id = ${clerkUserId}
+    FOR UPDATE`);
+  return row && toMember(row);
+}
+
+/** What applying a membership changed; every field null/false: nothing changed. */
+export type MembershipChange = {
+  id: string;
+  /** 'inserted': a new row; 'reactivated': a deactivated row made active again. */
+  added: 'inserted' | 'reactivated' | null;
+  role: { from: UserRole; to: UserRole } | null;
+  email: { from: string | null; to: string | null } | null;
+};
+
+/**
+ * Makes a Clerk membership true in public.users: the user's row in the tenant exists, is active
+ * (deleted_at cleared) and has the membership's role; the email is refreshed when one is given.
+ * A row a session inserted concurrently is found and updated, not duplicated.
+ */
+export async function applyMembership(
+  db: CommonQueryMethods,
+  member: { tenantId: string; clerkUserId: string; email: string | null; role: UserRole },
+): Promise<MembershipChange> {
+  for (let attempt = 0; ; attempt += 1) {
+    const existing = await lockMember(db, member.tenantId, member.clerkUserId);
+    if (existing) return updateMember(db, existing, member);
+    const inserted = await db.maybeOneFirst(sql.type(z.object({ id: z.string() }))`
+      /* insertMember */
+      INSERT INTO public.users (tenant_id, clerk_user_id, email, role)
+      VALUES (${member.tenantId}, ${member.clerkUserId}, ${member.email}, ${member.role})
+      ON CONFLICT (tenant_id, clerk_user_id) DO NOTHING
+      RETURNING id`);
+    if (inserted !== null) return { id: inserted, added: 'inserted', role: null, email: null };
+    // A concurrent transaction inserted the row and has committed by now: lock and update it.
+    if (attempt > 0) throw new Error('public.users row neither found nor inserted');
+  }
+}
+
+async function updateMember(
+  db: CommonQueryMethods,
+  existing: Member,
+  member: { email: string | null; role: UserRole },
+): Promise<MembershipChange> {
+  const email = member.email ?? existing.email;
+  const change: MembershipChange = {
+    id: existing.id,
+    added: existing.active ? null : 'reactivated',
+    role: existing.role === member.role ? null : { from: existing.role, to: member.role },
+    email: existing.email === email ? null : { from: existing.email, to: email },
+  };
+  if (change.added || change.role || change.email) {
+    await db.query(sql.unsafe`
+      /* updateMember */
+      UPDATE public.users
+      SET role = ${member.role}, email = ${email}, is_active = true, deleted_at = NULL
+      WHERE id = ${existing.id}`);
+  }
+  return change;
+}
+
+/** Deactivates a user's row in one tenant; its id, or null when it had none or it was inactive. */
+export async function deactivateMember(
+  db: CommonQueryMethods,
+  tenantId: string,
+  clerkUserId: string,
+): Promise<string | null> {
+  return db.maybeOneFirst(sql.type(z.object({ id: z.string() }))`
+    /* deactivateMember */
+    UPDATE public.users SET is_active = false
+    WHERE tenant_id = ${tenantId} AND clerk_user_id = ${clerkUserId} AND is_active
+    RETURNING id`);
+}
+
+const TenantUserRow = z.object({ id: z.string(), tenant_id: z.string() });
+
+/**
+ * A Clerk user deleted: every row of theirs deactivated and stamped deleted_at (rows already
+ * deleted are left as they are). The rows changed, one per tenant.
+ */
+export async function deleteClerkUser(
+  db: CommonQueryMethods,
+  clerkUserId: string,
+): Promise<{ id: string; tenantId: string }[]> {
+  const rows = await db.any(sql.type(TenantUserRow)`
+    /* deleteClerkUser */
+    UPDATE public.users SET is_active = false, deleted_at = now()
+    WHERE clerk_user_id = ${clerkUserId} AND deleted_at IS NULL
+    RETURNING id, tenant_id`);
+  return rows.map((row) => ({ id: row.id, tenantId: row.tenant_id }));
+}
+
+/** A Clerk user's new email on every row of theirs that had another; the rows changed. */
+export async function refreshUserEmail(
+  db: CommonQueryMethods,
+  clerkUserId: string,
+  email: string,
+): Promise<{ id: string; tenantId: string; previous: string | null }[]> {
+  const rows = await db.any(sql.type(TenantUserRow.extend({ previous: z.string().nullable() }))`
+    /* refreshUserEmail */
+    UPDATE public.users u SET email = ${email}
+    FROM (
+      SELECT id, email FROM public.users WHERE clerk_user_id = ${clerkUserId} FOR UPDATE
+    ) previous
+    WHERE u.id = previous.id AND previous.email IS DISTINCT FROM ${email}
+    RETURNING u.id, u.tenant_id, previous.email AS previous`);
+  return rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, previous: row.previous }));
 }

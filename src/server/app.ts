@@ -1,6 +1,6 @@
 /**
- * HTTP wiring: /graphql (the API), /healthz (the process is up) and /readyz (the database answers
- * and the platform schema is current).
+ * HTTP wiring: /graphql (the API), /webhooks/clerk (Clerk's events), /healthz (the process is up)
+ * and /readyz (the database answers and the platform schema is current).
  */
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
@@ -12,6 +12,7 @@ import type { MigrationSet } from '../db/migrations/files.js';
 import { isUpToDate, readStatus } from '../db/migrations/runner.js';
 import type { Logger } from '../logger.js';
 import { registerGraphQL } from '../graphql/server.js';
+import { registerClerkWebhooks } from '../webhooks/clerk.js';
 
 export type AppDependencies = {
   pool: DatabasePool;
@@ -116,5 +117,7 @@ export async function buildApp(dependencies: AppDependencies) {
     encryptionKey: dependencies.encryptionKey,
     lifecycle,
   });
+  // POST /webhooks/clerk, only when CLERK_WEBHOOK_SECRET is set.
+  await registerClerkWebhooks(app, { pool, logger, authenticator, lifecycle, clerk });
   return app;
 }
