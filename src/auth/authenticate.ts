@@ -23,7 +23,7 @@ import {
   UnauthenticatedError,
   type AppError,
 } from '../errors.js';
-import { provisionOrganisation } from '../identity/organisations.js';
+import { placeholderName, provisionOrganisation } from '../identity/organisations.js';
 import { recordSessionUser } from '../identity/users.js';
 import type { Logger } from '../logger.js';
 import {
@@ -231,7 +231,7 @@ export class Authenticator {
         const slug = session.organizationSlug;
         ({ tenant } = await provisionOrganisation(
           { ...provisioning, actor: `user:${session.userId}` },
-          { id: organisationId, slug, name: slug ?? organisationId },
+          { id: organisationId, slug, name: placeholderName({ id: organisationId, slug }) },
         ));
         this.logger.info(
           { tenantId: tenant.id, organisationId },

@@ -51,6 +51,13 @@ async function freeSlug(db: CommonQueryMethods, organisation: Organisation): Pro
   return `org-${createHash('sha256').update(organisation.id).digest('hex').slice(0, 24)}`;
 }
 
+/**
+ * What a tenant is called when a session provisions it: a token carries the organisation's slug
+ * but not its name. organization.created replaces it with the real name.
+ */
+export const placeholderName = (organisation: { id: string; slug: string | null }) =>
+  organisation.slug ?? organisation.id;
+
 /** Serialises work on one organisation until the transaction ends. */
 export async function lockOrganisation(db: CommonQueryMethods, organisationId: string) {
   await db.query(sql.unsafe`

@@ -9,6 +9,7 @@ import { recordAudit, type AuditSource } from '../audit/audit-log.js';
 import { clerkRoleName, type ClerkConfig, type UserRole } from '../config.js';
 import {
   deleteOrganisation,
+  placeholderName,
   provisionOrganisation,
   renameOrganisation,
   type Organisation,
@@ -142,7 +143,13 @@ export async function applyClerkEvent(
   switch (event.type) {
     case 'organization.created': {
       // A session, a membership event or a concurrent delivery may have provisioned it already.
-      await provisionOrganisation(lifecycle, organisationOf(event.data));
+      const organisation = organisationOf(event.data);
+      const { tenant, created } = await provisionOrganisation(lifecycle, organisation);
+      // A session that came first could only name it after the slug: give it the real name.
+      if (!created && !tenant.deletedAt && tenant.name === placeholderName(organisation)) {
+        await renameOrganisation(lifecycle, organisation);
+        return outcome({ tenants: [tenant.id] });
+      }
       return outcome();
     }
     case 'organization.updated': {
