@@ -59,6 +59,11 @@ export type Operation = {
   permission: Permission;
   /** The audit action a refusal of this operation is recorded as (sensitive operations only). */
   audit?: string;
+  /**
+   * What a refusal is recorded against: the resource type its successful entries use, and the
+   * argument that names the resource, if one does.
+   */
+  resource?: { type: string; idArgument?: string };
 };
 
 /** Every root field, keyed "Query.name" or "Mutation.name". */
@@ -90,10 +95,22 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'Mutation.deleteScenario': { permission: 'write' },
 
   'Query.apiKeys': { permission: 'manage_access' },
-  'Mutation.createApiKey': { permission: 'manage_access', audit: 'api_key.created' },
-  'Mutation.revokeApiKey': { permission: 'manage_access', audit: 'api_key.revoked' },
+  'Mutation.createApiKey': {
+    permission: 'manage_access',
+    audit: 'api_key.created',
+    resource: { type: 'api_key' },
+  },
+  'Mutation.revokeApiKey': {
+    permission: 'manage_access',
+    audit: 'api_key.revoked',
+    resource: { type: 'api_key', idArgument: 'id' },
+  },
   'Query.apiCredentials': { permission: 'manage_access' },
-  'Mutation.saveApiCredential': { permission: 'manage_access', audit: 'credential.saved' },
+  'Mutation.saveApiCredential': {
+    permission: 'manage_access',
+    audit: 'credential.saved',
+    resource: { type: 'api_credential' },
+  },
 
   'Query.auditLogs': { permission: 'audit' },
 

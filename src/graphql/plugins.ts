@@ -14,39 +14,58 @@ import type { DatabasePool } from 'slonik';
 import { isAppError, type ForbiddenError } from '../errors.js';
 import type { RequestContext } from './context.js';
 import { MASKED_MESSAGE, toGraphQLError } from './errors.js';
-import { rootFields } from './root-fields.js';
+import { argumentText, rootFieldSelections } from './root-fields.js';
+
+/** Longest resource id a refusal records: the argument is the caller's text, not a known id. */
+const MAX_REFUSED_RESOURCE_ID = 255;
 
 /**
  * Checks every root field against the permission table. A refusal of a sensitive operation is
  * audited (success false) on its own, outside any transaction: the request writes nothing else.
+ * Each attempt is one entry, against the resource its argument names (a revokeApiKey of key X),
+ * and never with any other argument (a refused saveApiCredential's credentials stay unrecorded).
  */
 async function guard(
   pool: DatabasePool,
   context: RequestContext,
   document: DocumentNode,
   operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>> | undefined,
 ): Promise<void> {
+  const fields = rootFieldSelections(document, operation);
   let refusal: ForbiddenError | undefined;
-  for (const key of rootFields(document, operation)) {
+  for (const key of new Set(fields.map((field) => field.key))) {
     const refused = authorize(context.principal, key);
     if (!refused) continue;
     refusal ??= refused;
-    const action = OPERATIONS[key]?.audit;
+    const { audit: action, resource } = OPERATIONS[key] ?? {};
     if (action === undefined) continue;
-    try {
-      await recordAudit(pool, {
-        ...context.auditSource(),
-        tenantId: context.principal.tenant?.id ?? null,
-        action,
-        success: false,
-        errorMessage: refused.message,
-        metadata: { requestId: context.requestId, operation: key },
-      });
-    } catch (error) {
-      context.logger.error(
-        { err: error, requestId: context.requestId },
-        'could not record a refused operation in the audit log',
-      );
+    const attempts = new Set<string | undefined>();
+    for (const field of fields) {
+      if (field.key !== key) continue;
+      const id = resource?.idArgument
+        ? argumentText(field.node, resource.idArgument, variables)
+        : undefined;
+      attempts.add(id !== undefined && id.length <= MAX_REFUSED_RESOURCE_ID ? id : undefined);
+    }
+    for (const resourceId of attempts) {
+      try {
+        await recordAudit(pool, {
+          ...context.auditSource(),
+          tenantId: context.principal.tenant?.id ?? null,
+          action,
+          resourceType: resource?.type,
+          resourceId,
+          success: false,
+          errorMessage: refused.message,
+          metadata: { requestId: context.requestId, operation: key },
+        });
+      } catch (error) {
+        context.logger.error(
+          { err: error, requestId: context.requestId },
+          'could not record a refused operation in the audit log',
+        );
+      }
     }
   }
   if (refusal) throw toGraphQLError(refusal);
@@ -73,14 +92,16 @@ export function transactionPlugin(pool: DatabasePool): ApolloServerPlugin<Reques
     async requestDidStart() {
       let mutation = false;
       return {
-        async didResolveOperation({ contextValue, operation, document }) {
+        async didResolveOperation({ contextValue, operation, document, request }) {
           const kind = operation?.operation ?? 'query';
           if (kind === 'subscription') {
             throw new GraphQLError('Subscriptions are not supported.', {
               extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
             });
           }
-          if (operation) await guard(pool, contextValue, document, operation);
+          if (operation) {
+            await guard(pool, contextValue, document, operation, request.variables);
+          }
           mutation = kind === 'mutation';
           await contextValue.begin({ readOnly: !mutation });
         },

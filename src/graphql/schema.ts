@@ -17,6 +17,7 @@ import { ForecastResolver } from '../resolvers/forecast.resolver.js';
 import { InventoryResolver } from '../resolvers/inventory.resolver.js';
 import { WorkingCapitalResolver } from '../resolvers/working-capital.resolver.js';
 import { ApiCredentialResolver } from '../resolvers/api-credential.resolver.js';
+import { AuditLogConnectionResolver, AuditLogResolver } from '../resolvers/audit-log.resolver.js';
 import { PreferencesResolver } from '../resolvers/preferences.resolver.js';
 import { ScenarioResolver } from '../resolvers/scenario.resolver.js';
 
@@ -34,6 +35,8 @@ export const resolvers = [
   ScenarioResolver,
   PreferencesResolver,
   ApiCredentialResolver,
+  AuditLogResolver,
+  AuditLogConnectionResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
