@@ -19,6 +19,11 @@ import { WorkingCapitalResolver } from '../resolvers/working-capital.resolver.js
 import { ApiCredentialResolver } from '../resolvers/api-credential.resolver.js';
 import { PreferencesResolver } from '../resolvers/preferences.resolver.js';
 import { ScenarioResolver } from '../resolvers/scenario.resolver.js';
+import {
+  PlatformResolver,
+  PlatformTenantConnectionResolver,
+  TenantUsageResolver,
+} from '../resolvers/platform.resolver.js';
 
 export const resolvers = [
   SalesResolver,
@@ -34,6 +39,9 @@ export const resolvers = [
   ScenarioResolver,
   PreferencesResolver,
   ApiCredentialResolver,
+  PlatformResolver,
+  PlatformTenantConnectionResolver,
+  TenantUsageResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
