@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
 import { isUuid } from '../validation.js';
@@ -7,22 +7,31 @@ import { printLine, printTable } from './output.js';
 import { withRuntime } from './runtime.js';
 
 export function keysCommand(): Command {
-  const keys = new Command('keys').description("create, list and revoke a tenant's API keys");
+  const keys = new Command('keys').description(
+    "create, list and revoke API keys: a tenant's, or platform keys for operators",
+  );
 
   keys
     .command('create')
     .description('create an API key; the key is printed once and cannot be shown again')
-    .requiredOption('--tenant <slug>', 'tenant slug')
+    .option('--tenant <slug>', 'tenant slug (a tenant key)')
+    .addOption(
+      new Option(
+        '--platform',
+        'an operator key for the platform fields, bound to no tenant',
+      ).conflicts(['tenant', 'scopes']),
+    )
     .requiredOption('--name <name>', 'what the key is for, e.g. "ERP sync"')
-    .option('--scopes <scopes>', 'comma-separated: read, write', 'read')
+    .option('--scopes <scopes>', 'comma-separated: read, write (tenant keys only)', 'read')
     .option('--expires <date>', 'expiry, an ISO date or date-time (none by default)')
-    .action(async (options: { tenant: string; name: string; scopes: string; expires?: string }) => {
+    .action(async (options: CreateOptions, command: Command) => {
+      const tenantSlug = ownerOf(options, command);
       await withRuntime(async ({ db }) => {
-        const tenant = await getTenant(db.pool, options.tenant);
+        const tenant = tenantSlug === null ? null : await getTenant(db.pool, tenantSlug);
         const expiresAt = options.expires ? new Date(options.expires) : null;
         const { key, record } = await db.pool.transaction((tx) =>
           createApiKey(tx, {
-            tenantId: tenant.id,
+            tenantId: tenant?.id ?? null,
             name: options.name,
             scopes: options.scopes.split(',').map((scope) => scope.trim()),
             expiresAt:
@@ -34,20 +43,24 @@ export function keysCommand(): Command {
         );
         printLine(key);
         process.stderr.write(
-          `Created key ${record.id} (${record.scopes.join(', ')}) for ${tenant.slug}. Store it now: it is not shown again.\n`,
+          tenant
+            ? `Created key ${record.id} (${record.scopes.join(', ')}) for ${tenant.slug}. Store it now: it is not shown again.\n`
+            : `Created platform key ${record.id}: it may use every platform field. Store it now: it is not shown again.\n`,
         );
       });
     });
 
   keys
     .command('list')
-    .description("list a tenant's keys (never their secrets)")
-    .requiredOption('--tenant <slug>', 'tenant slug')
+    .description("list a tenant's keys, or the platform keys (never their secrets)")
+    .option('--tenant <slug>', 'tenant slug')
+    .addOption(new Option('--platform', 'the platform keys').conflicts('tenant'))
     .option('--json', 'print JSON')
-    .action(async (options: { tenant: string; json?: boolean }) => {
+    .action(async (options: ListOptions, command: Command) => {
+      const tenantSlug = ownerOf(options, command);
       await withRuntime(async ({ db }) => {
-        const tenant = await getTenant(db.pool, options.tenant);
-        const records = await listApiKeys(db.pool, tenant.id);
+        const tenant = tenantSlug === null ? null : await getTenant(db.pool, tenantSlug);
+        const records = await listApiKeys(db.pool, tenant?.id ?? null);
         if (options.json) {
           printLine(JSON.stringify(records, null, 2));
           return;
@@ -87,6 +100,21 @@ export function keysCommand(): Command {
     });
 
   return keys;
+}
+
+type Owner = { tenant?: string; platform?: boolean };
+type CreateOptions = Owner & { name: string; scopes: string; expires?: string };
+type ListOptions = Owner & { json?: boolean };
+
+/** The tenant slug, or null for platform keys; neither is a usage error (exit 2). */
+function ownerOf(options: Owner, command: Command): string | null {
+  if (options.platform) return null;
+  if (options.tenant === undefined) {
+    command.error("error: one of '--tenant <slug>' or '--platform' is required", {
+      code: 'capliquify.missingOwner',
+    });
+  }
+  return options.tenant;
 }
 
 function invalidDate(text: string | undefined): null {

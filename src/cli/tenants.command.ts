@@ -5,14 +5,16 @@ import {
   deleteTenant,
   listTenants,
   purgeTenant,
+  reactivateTenant,
   restoreTenant,
+  suspendTenant,
 } from '../tenants/lifecycle.js';
 import { printJson, printLine, printTable, tenantJson } from './output.js';
 import { withRuntime } from './runtime.js';
 
 export function tenantsCommand(): Command {
   const tenants = new Command('tenants').description(
-    'create, list, delete, restore and purge tenants',
+    'create, list, suspend, reactivate, delete, restore and purge tenants',
   );
 
   tenants
@@ -63,6 +65,32 @@ export function tenantsCommand(): Command {
             tenant.deletedAt?.toISOString().slice(0, 10) ?? '',
           ]),
         );
+      });
+    });
+
+  tenants
+    .command('suspend')
+    .description('suspend a tenant: its API keys and sessions are refused; its data is kept')
+    .argument('<slug>', 'tenant slug')
+    .option('--reason <text>', 'why, for the audit log (up to 500 characters)')
+    .action(async (slug: string, options: { reason?: string }) => {
+      await withRuntime(async ({ config, lifecycle }) => {
+        const tenant = await suspendTenant(lifecycle, slug, { reason: options.reason });
+        const seconds = Math.ceil(config.apiKeyCacheTtlMs / 1000);
+        printLine(
+          `Suspended tenant ${tenant.slug}: running servers refuse its keys and sessions within ${seconds} s; reactivate it with \`capliquify tenants reactivate ${tenant.slug}\`.`,
+        );
+      });
+    });
+
+  tenants
+    .command('reactivate')
+    .description('lift a suspension: the tenant returns to trial (while its trial lasts) or active')
+    .argument('<slug>', 'tenant slug')
+    .action(async (slug: string) => {
+      await withRuntime(async ({ lifecycle }) => {
+        const tenant = await reactivateTenant(lifecycle, slug);
+        printLine(`Reactivated tenant ${tenant.slug}: its status is ${tenant.status}.`);
       });
     });
 

@@ -42,6 +42,7 @@ export class RequestContext {
   private session: TenantSession | undefined;
   private serial: SerialConnection | undefined;
   private loaderSet: Loaders | undefined;
+  private committed: (() => void)[] = [];
 
   constructor(options: RequestContextOptions) {
     this.requestId = options.requestId;
@@ -64,7 +65,18 @@ export class RequestContext {
   async finish(outcome: 'commit' | 'rollback'): Promise<void> {
     const session = this.session;
     this.session = undefined;
+    const callbacks = this.committed;
+    this.committed = [];
     await session?.finish(outcome);
+    if (outcome === 'commit') for (const callback of callbacks) callback();
+  }
+
+  /**
+   * Runs `callback` once the request's transaction has committed (never after a rollback): for
+   * dropping cached credentials, so no concurrent request can cache the state being replaced.
+   */
+  afterCommit(callback: () => void): void {
+    this.committed.push(callback);
   }
 
   /** The request's transaction; statements from concurrent resolvers run one after another. */

@@ -20,6 +20,11 @@ import { ApiCredentialResolver } from '../resolvers/api-credential.resolver.js';
 import { AuditLogConnectionResolver, AuditLogResolver } from '../resolvers/audit-log.resolver.js';
 import { PreferencesResolver } from '../resolvers/preferences.resolver.js';
 import { ScenarioResolver } from '../resolvers/scenario.resolver.js';
+import {
+  PlatformResolver,
+  PlatformTenantConnectionResolver,
+  TenantUsageResolver,
+} from '../resolvers/platform.resolver.js';
 
 export const resolvers = [
   SalesResolver,
@@ -37,6 +42,9 @@ export const resolvers = [
   ApiCredentialResolver,
   AuditLogResolver,
   AuditLogConnectionResolver,
+  PlatformResolver,
+  PlatformTenantConnectionResolver,
+  TenantUsageResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

@@ -40,7 +40,7 @@ export class ApiKeyResolver {
     const record = await ctx.platform((db) =>
       revokeApiKey(db, { id, tenantId: ctx.tenantId, actor: ctx.auditSource() }),
     );
-    ctx.authenticator.forget(record.id);
+    ctx.afterCommit(() => ctx.authenticator.forget(record.id));
     return apiKeyFromRecord(record);
   }
 }

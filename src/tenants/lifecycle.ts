@@ -1,7 +1,7 @@
 /**
  * The tenant lifecycle: create (row, role, schema and every tenant migration in one transaction),
- * list, get, soft delete, restore and purge. Schema and role names are derived from the tenant id
- * and reach SQL only through sql.identifier.
+ * list, get, suspend, reactivate, soft delete, restore and purge. Schema and role names are
+ * derived from the tenant id and reach SQL only through sql.identifier.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -296,6 +296,98 @@ export async function restoreTenant(ctx: LifecycleContext, slugOrId: string): Pr
       resourceId: tenant.id,
     });
     return toTenant(row);
+  });
+}
+
+const MAX_REASON = 500;
+
+function validReason(reason: string | null | undefined): string | null {
+  if (reason === undefined || reason === null) return null;
+  const trimmed = reason.trim();
+  if (trimmed.length === 0 || trimmed.length > MAX_REASON) {
+    throw new BadUserInputError(`Invalid reason: it must be 1 to ${MAX_REASON} characters.`, {
+      field: 'reason',
+    });
+  }
+  return trimmed;
+}
+
+/** The tenant's row, locked until the transaction ends, so a status change sees the latest state. */
+async function lockTenant(tx: CommonQueryMethods, id: string) {
+  return tx.one(sql.type(TenantRow)`
+    /* lockTenant */ SELECT ${tenantColumns} FROM public.tenants WHERE id = ${id} FOR UPDATE`);
+}
+
+/**
+ * Suspends a tenant: its keys and sessions get TENANT_SUSPENDED (at once on the server that
+ * suspends it, within the credential cache's lifetime elsewhere); its data stays as it is.
+ */
+export async function suspendTenant(
+  ctx: LifecycleContext,
+  slugOrId: string,
+  options: { reason?: string | null } = {},
+): Promise<Tenant> {
+  const reason = validReason(options.reason);
+  const tenant = await getTenant(ctx.pool, slugOrId);
+  return ctx.pool.transaction(async (tx) => {
+    const current = toTenant(await lockTenant(tx, tenant.id));
+    if (current.deletedAt) {
+      throw new ConflictError(`Tenant "${current.slug}" is deleted: there is nothing to suspend.`);
+    }
+    if (current.status === 'suspended') {
+      throw new ConflictError(`Tenant "${current.slug}" is already suspended.`);
+    }
+    const row = await tx.one(sql.type(TenantRow)`
+      /* suspendTenant */
+      UPDATE public.tenants SET subscription_status = 'suspended' WHERE id = ${tenant.id}
+      RETURNING ${tenantColumns}`);
+    await recordAudit(tx, {
+      action: 'tenant.suspended',
+      ...auditSource(ctx.actor),
+      tenantId: tenant.id,
+      resourceType: 'tenant',
+      resourceId: tenant.id,
+      severity: 'warning',
+      changes: { from: current.status, reason },
+    });
+    return toTenant(row);
+  });
+}
+
+/**
+ * Lifts a suspension: the tenant returns to `trial` while its trial has not ended, else to
+ * `active`. Only a suspended tenant that is not deleted can be reactivated.
+ */
+export async function reactivateTenant(ctx: LifecycleContext, slugOrId: string): Promise<Tenant> {
+  const tenant = await getTenant(ctx.pool, slugOrId);
+  return ctx.pool.transaction(async (tx) => {
+    const current = toTenant(await lockTenant(tx, tenant.id));
+    if (current.deletedAt) {
+      throw new ConflictError(
+        `Tenant "${current.slug}" is deleted: restore it first, then reactivate it.`,
+      );
+    }
+    if (current.status !== 'suspended') {
+      throw new ConflictError(
+        `Tenant "${current.slug}" is not suspended (its status is ${current.status}).`,
+      );
+    }
+    const row = await tx.one(sql.type(TenantRow)`
+      /* reactivateTenant */
+      UPDATE public.tenants
+      SET subscription_status = CASE WHEN trial_ends_at > now() THEN 'trial' ELSE 'active' END::public.subscription_status
+      WHERE id = ${tenant.id}
+      RETURNING ${tenantColumns}`);
+    const reactivated = toTenant(row);
+    await recordAudit(tx, {
+      action: 'tenant.reactivated',
+      ...auditSource(ctx.actor),
+      tenantId: tenant.id,
+      resourceType: 'tenant',
+      resourceId: tenant.id,
+      changes: { from: current.status, to: reactivated.status },
+    });
+    return reactivated;
   });
 }
 
