@@ -185,6 +185,22 @@ const EnvironmentSchema = z.object({
     .optional(),
   /** Browser origins allowed to call the API (CORS); CLERK_AUTHORIZED_PARTIES when unset. */
   CORS_ORIGINS: origins.optional(),
+  /**
+   * Whether client addresses come from X-Forwarded-For: false, true (any proxy), or
+   * comma-separated proxy addresses/CIDRs.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((value): boolean | string[] => {
+      const text = value.trim();
+      if (['true', '1', 'yes'].includes(text)) return true;
+      if (['false', '0', 'no'].includes(text)) return false;
+      return text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+    }),
 });
 
 /** Settings that only make sense when Clerk sessions are on (a key is set). */
@@ -217,6 +233,8 @@ export type Config = {
   platformAdmins: ReadonlySet<string>;
   /** Browser origins allowed by CORS (none: no CORS headers). */
   corsOrigins: string[];
+  /** fastify's trustProxy: where client IPs (for the audit log) come from. */
+  trustProxy: boolean | string[];
 };
 
 export type ClerkConfig = {
@@ -316,6 +334,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     platformAdmins: new Set(e.PLATFORM_ADMIN_USER_IDS ?? []),
     corsOrigins: e.CORS_ORIGINS ?? e.CLERK_AUTHORIZED_PARTIES ?? [],
+    trustProxy: e.TRUST_PROXY,
   };
 }
 

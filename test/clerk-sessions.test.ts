@@ -5,6 +5,7 @@
  */
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { sql } from 'slonik';
+import { loadConfig } from '../src/config.js';
 import { createTenant, deleteTenant } from '../src/tenants/lifecycle.js';
 import { ProductsDocument, WhoAmIDocument } from './generated/graphql.js';
 import {
@@ -459,5 +460,43 @@ describe('CORS for browser front ends', () => {
     } finally {
       await browser.close();
     }
+  });
+});
+
+describe('the client address in the audit log', () => {
+  const refusedAt = async (server: Api) => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${acme.session('viewer', 'user_ip_probe')}`,
+        'x-forwarded-for': '203.0.113.7',
+        'user-agent': 'ip-probe/1.0',
+      },
+      body: JSON.stringify({ query: 'mutation { createApiKey(input: { name: "x" }) { secret } }' }),
+    });
+    expect(response.status).toBe(403);
+    return db.pool.oneFirst(sql.unsafe`
+      SELECT host(ip_address) FROM public.audit_logs
+      WHERE user_agent = 'ip-probe/1.0' ORDER BY created_at DESC LIMIT 1`);
+  };
+
+  test('is the peer by default, and X-Forwarded-For only with TRUST_PROXY', async () => {
+    expect(await refusedAt(api)).toBe('127.0.0.1');
+    const proxied = await startApi(db, { trustProxy: true });
+    try {
+      expect(await refusedAt(proxied)).toBe('203.0.113.7');
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  test('TRUST_PROXY reads true/false or a list of proxy addresses', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.1',
+    ]);
   });
 });

@@ -28,6 +28,8 @@ export type AppDependencies = {
   platformAdmins?: ReadonlySet<string>;
   /** Browser origins allowed by CORS; none: no CORS headers at all. */
   corsOrigins?: readonly string[];
+  /** fastify's trustProxy (TRUST_PROXY): whether client IPs come from X-Forwarded-For. */
+  trustProxy?: boolean | string[];
   /** For tenants that operators delete (TENANT_RETENTION_DAYS) and create (TENANT_ROLE_LOGIN). */
   tenantRetentionDays?: number;
   tenantRoleLogin?: boolean;
@@ -41,6 +43,7 @@ export async function buildApp(dependencies: AppDependencies) {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     genReqId: () => randomUUID(),
+    trustProxy: dependencies.trustProxy ?? false,
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
       clerk: config.clerk,
       platformAdmins: config.platformAdmins,
       corsOrigins: config.corsOrigins,
+      trustProxy: config.trustProxy,
       tenantRetentionDays: config.tenantRetentionDays,
       tenantRoleLogin: config.tenantRoleLogin,
     });

@@ -30,6 +30,7 @@ export type ApiOptions = {
   clerk?: ClerkConfig;
   platformAdmins?: string[];
   corsOrigins?: string[];
+  trustProxy?: boolean | string[];
 };
 
 export async function startApi(db: TestDatabase, options: ApiOptions = {}): Promise<Api> {
@@ -42,6 +43,7 @@ export async function startApi(db: TestDatabase, options: ApiOptions = {}): Prom
     clerk: 'clerk' in options ? options.clerk : strictClerkConfig(),
     platformAdmins: new Set(options.platformAdmins ?? []),
     corsOrigins: options.corsOrigins,
+    trustProxy: options.trustProxy,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
