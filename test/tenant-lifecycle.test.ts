@@ -151,6 +151,21 @@ describe('creating a tenant', () => {
   });
 });
 
+test('tenants created concurrently all succeed, each with its grants', async () => {
+  const slugs = Array.from({ length: 12 }, (_, i) => `parallel-${i}`);
+  const created = await Promise.all(
+    slugs.map((slug) => createTenant(db.lifecycle, { slug, name: slug })),
+  );
+  expect(created.map((tenant) => tenant.slug)).toEqual(slugs);
+  const granted = await db.pool.oneFirst(sql.unsafe`
+    SELECT count(*) FROM unnest(${sql.array(
+      created.map((tenant) => tenant.schemaName),
+      'text',
+    )}::text[]) AS r(name)
+    WHERE has_table_privilege(r.name, 'public.audit_logs', 'SELECT')`);
+  expect(granted).toBe(12);
+});
+
 test('refuses an id that is already taken, and one that is not a UUID', async () => {
   const first = await createTenant(db.lifecycle, { slug: 'id-first', name: 'First' });
   await expect(

@@ -184,10 +184,6 @@ export async function createTenant(
       ALTER DEFAULT PRIVILEGES IN SCHEMA ${ident} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${ident}`);
     await tx.query(sql.unsafe`
       ALTER DEFAULT PRIVILEGES IN SCHEMA ${ident} GRANT USAGE, SELECT ON SEQUENCES TO ${ident}`);
-    // Its own rows of the platform tables, behind row-level security (sql/public/0003).
-    await tx.query(sql.unsafe`
-      /* grantPlatformReads */ SELECT public.grant_platform_reads(${schemaName})`);
-
     const tenant = { id, schemaName };
     const version = await applyTenantFiles(tx, tenant, files, 0);
     await registerTenantFiles(tx, files);
@@ -199,6 +195,14 @@ export async function createTenant(
       INSERT INTO ${sql.identifier([schemaName, 'companies'])} (name) VALUES (${name}) RETURNING id`);
     const created = toTenant(row);
     await options.seed?.(tx, { tenant: created, companyId });
+    // Its own rows of the platform tables, behind row-level security (sql/public/0003). GRANT on
+    // a shared table rewrites that table's catalog row, so two provisioning transactions granting
+    // at once fail with "tuple concurrently updated": take turns, as late as possible (the lock
+    // lasts until commit).
+    await tx.query(sql.unsafe`
+      /* lockPlatformGrants */ SELECT pg_advisory_xact_lock(hashtextextended('capliquify:platform-grants', 0))`);
+    await tx.query(sql.unsafe`
+      /* grantPlatformReads */ SELECT public.grant_platform_reads(${schemaName})`);
     await recordAudit(tx, {
       action: 'tenant.created',
       ...auditSource(ctx.actor),
