@@ -185,6 +185,10 @@ const EnvironmentSchema = z.object({
     .optional(),
   /** Browser origins allowed to call the API (CORS); CLERK_AUTHORIZED_PARTIES when unset. */
   CORS_ORIGINS: origins.optional(),
+  /** Days a tenant whose payment failed (PAST_DUE) keeps writing before it becomes read-only. */
+  BILLING_GRACE_DAYS: integer(7, 0).pipe(z.number().max(90)),
+  /** How often each server writes the API requests it counted to usage_metrics. */
+  USAGE_FLUSH_MS: integer(1_000, 50).pipe(z.number().max(60_000)),
   /**
    * Whether client addresses come from X-Forwarded-For: false, true (any proxy), or
    * comma-separated proxy addresses/CIDRs.
@@ -235,6 +239,8 @@ export type Config = {
   corsOrigins: string[];
   /** fastify's trustProxy: where client IPs (for the audit log) come from. */
   trustProxy: boolean | string[];
+  billingGraceDays: number;
+  usageFlushMs: number;
 };
 
 export type ClerkConfig = {
@@ -335,6 +341,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     platformAdmins: new Set(e.PLATFORM_ADMIN_USER_IDS ?? []),
     corsOrigins: e.CORS_ORIGINS ?? e.CLERK_AUTHORIZED_PARTIES ?? [],
     trustProxy: e.TRUST_PROXY,
+    billingGraceDays: e.BILLING_GRACE_DAYS,
+    usageFlushMs: e.USAGE_FLUSH_MS,
   };
 }
 

@@ -50,6 +50,24 @@ export class TenantSuspendedError extends AppError {
   readonly code = 'TENANT_SUSPENDED';
 }
 
+/** The tenant's billing state forbids this (a write while read-only, a feature of a higher plan). */
+export class PaymentRequiredError extends AppError {
+  readonly code = 'PAYMENT_REQUIRED';
+}
+
+/**
+ * A plan limit is reached. `details.extensions` ({ metric, limit, used }) reach the client;
+ * `details.retryAfterSeconds`, when set, becomes a Retry-After header.
+ */
+export class QuotaExceededError extends AppError {
+  readonly code = 'QUOTA_EXCEEDED';
+}
+
+/** Too many requests for one key or user; `details.retryAfterSeconds` becomes Retry-After. */
+export class RateLimitedError extends AppError {
+  readonly code = 'RATE_LIMITED';
+}
+
 /** The database cannot be reached or used; the message says what to do about it. */
 export class DatabaseUnavailableError extends AppError {
   readonly code = 'DATABASE_UNAVAILABLE';

@@ -168,6 +168,12 @@ const KeyLookupRow = z.object({
   subscription_tier: z.enum(TIERS).nullable(),
   subscription_status: z.enum(STATUSES).nullable(),
   deleted_at: z.date().nullable(),
+  trial_ends_at: z.date().nullable(),
+  past_due_since: z.date().nullable(),
+  suspended_reason: z.enum(['operator', 'payment']).nullable(),
+  max_users: z.number().nullable(),
+  max_entities: z.number().nullable(),
+  max_storage_mb: z.number().nullable(),
 });
 export type KeyLookup = z.infer<typeof KeyLookupRow>;
 
@@ -180,7 +186,8 @@ export async function findKeyByHash(
     /* findApiKeyByHash */
     SELECT k.id, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,
       t.id AS tenant_id, t.slug, t.name, t.schema_name, t.subscription_tier, t.subscription_status,
-      t.deleted_at
+      t.deleted_at, t.trial_ends_at, t.past_due_since, t.suspended_reason, t.max_users,
+      t.max_entities, t.max_storage_mb
     FROM public.api_keys k LEFT JOIN public.tenants t ON t.id = k.tenant_id
     WHERE k.key_hash = ${sql.binary(hash)}`);
 }

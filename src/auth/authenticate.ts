@@ -17,8 +17,10 @@
 import { LRUCache } from 'lru-cache';
 import type { DatabasePool } from 'slonik';
 import type { ClerkConfig } from '../config.js';
+import { hasFeature } from '../billing/plans.js';
 import {
   ForbiddenError,
+  PaymentRequiredError,
   TenantSuspendedError,
   UnauthenticatedError,
   type AppError,
@@ -174,6 +176,14 @@ export class Authenticator {
         schemaName: found.schema_name!,
         tier: found.subscription_tier!,
         status: found.subscription_status!,
+        trialEndsAt: found.trial_ends_at,
+        pastDueSince: found.past_due_since,
+        suspendedReason: found.suspended_reason,
+        limits: {
+          maxUsers: found.max_users,
+          maxProducts: found.max_entities,
+          maxStorageMb: found.max_storage_mb,
+        },
       },
     };
   }
@@ -241,7 +251,9 @@ export class Authenticator {
       if (this.caching) this.organisations.set(organisationId, tenant);
     }
     if (tenant.deletedAt) throw new ForbiddenError("This organisation's tenant has been deleted.");
-    if (tenant.status === 'suspended') throw new TenantSuspendedError('This tenant is suspended.');
+    if (isBlocked(tenant.status, tenant.suspendedReason)) {
+      throw new TenantSuspendedError('This tenant is suspended.');
+    }
     return tenant;
   }
 
@@ -281,7 +293,18 @@ const tenantInfo = (tenant: Tenant): TenantInfo => ({
   schemaName: tenant.schemaName,
   tier: tenant.tier,
   status: tenant.status,
+  trialEndsAt: tenant.trialEndsAt,
+  pastDueSince: tenant.pastDueSince,
+  suspendedReason: tenant.suspendedReason,
+  limits: tenant.limits,
 });
+
+/** An operator's suspension blocks everything; a payment one leaves reads (see billing/access). */
+const isBlocked = (status: string, reason: 'operator' | 'payment' | null) =>
+  status === 'suspended' && reason !== 'payment';
+
+export const API_KEYS_PLAN =
+  'API keys are part of the Professional and Enterprise plans: upgrade to use this key.';
 
 function refuseKey(lookup: KeyLookup | null): AppError | undefined {
   if (!lookup) return new UnauthenticatedError(INVALID);
@@ -289,9 +312,13 @@ function refuseKey(lookup: KeyLookup | null): AppError | undefined {
   if (lookup.expires_at && lookup.expires_at.getTime() <= Date.now()) {
     return new UnauthenticatedError('API key expired.');
   }
+  if (lookup.tenant_id === null) return undefined; // a platform key
   if (lookup.deleted_at) return new ForbiddenError('This tenant has been deleted.');
-  if (lookup.subscription_status === 'suspended') {
+  if (isBlocked(lookup.subscription_status!, lookup.suspended_reason)) {
     return new TenantSuspendedError('This tenant is suspended.');
+  }
+  if (!hasFeature(lookup.subscription_tier!, 'api_keys')) {
+    return new PaymentRequiredError(API_KEYS_PLAN);
   }
   return undefined;
 }

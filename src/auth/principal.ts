@@ -10,20 +10,27 @@
  * - `platform_key`: an operator's key (`capliquify keys create --platform`): no tenant at all.
  */
 import type { UserRole } from '../config.js';
-import type { TenantStatus, Tier } from '../tenants/tiers.js';
-import type { TenantRef } from '../tenants/names.js';
+import type { Tenant } from '../tenants/lifecycle.js';
 
 export type { UserRole } from '../config.js';
 
 export const SCOPES = ['read', 'write'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-export type TenantInfo = TenantRef & {
-  slug: string;
-  name: string;
-  tier: Tier;
-  status: TenantStatus;
-};
+/** The caller's tenant as authentication found it: identity, plan, billing state and limits. */
+export type TenantInfo = Pick<
+  Tenant,
+  | 'id'
+  | 'schemaName'
+  | 'slug'
+  | 'name'
+  | 'tier'
+  | 'status'
+  | 'trialEndsAt'
+  | 'pastDueSince'
+  | 'suspendedReason'
+  | 'limits'
+>;
 
 export type ApiKeyPrincipal = {
   kind: 'api_key';

@@ -12,6 +12,7 @@ import { asPlatform } from '../db/tenant-transaction.js';
 import type { Logger } from '../logger.js';
 import type { LifecycleContext } from '../tenants/lifecycle.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import type { BillingLimits } from './plugins.js';
 import { openTenantSession, type TenantSession } from './session.js';
 
 /** Where a request came from, for the audit log. */
@@ -28,6 +29,8 @@ export type RequestContextOptions = {
   lifecycle: Omit<LifecycleContext, 'pool' | 'actor'>;
   /** For saved API credentials (AES-256-GCM); undefined when ENCRYPTION_KEY is not set. */
   encryptionKey?: Buffer;
+  /** The server's usage meter, rate limiter and billing grace period. */
+  billing: BillingLimits;
 };
 
 export class RequestContext {
@@ -37,6 +40,7 @@ export class RequestContext {
   readonly logger: Logger;
   readonly authenticator: Authenticator;
   readonly encryptionKey: Buffer | undefined;
+  readonly billing: BillingLimits;
   private readonly pool: DatabasePool;
   private readonly lifecycleSettings: RequestContextOptions['lifecycle'];
   private session: TenantSession | undefined;
@@ -51,6 +55,7 @@ export class RequestContext {
     this.logger = options.logger;
     this.authenticator = options.authenticator;
     this.encryptionKey = options.encryptionKey;
+    this.billing = options.billing;
     this.pool = options.pool;
     this.lifecycleSettings = options.lifecycle;
   }

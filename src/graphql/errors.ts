@@ -3,6 +3,7 @@
  * errors (syntax, validation, variables) pass through; anything else is masked as
  * INTERNAL_SERVER_ERROR, and the log keeps the detail under the request id the response carries.
  */
+import { HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { HTTP_STATUS, isAppError, type AppError } from '../errors.js';
@@ -17,16 +18,32 @@ const PASS_THROUGH = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
-/** An AppError as a GraphQLError, with the HTTP status it gives a whole-request failure. */
+/** What an AppError shows a client besides its message: code, field and public extensions. */
+function publicExtensions(error: AppError): Record<string, unknown> {
+  const { field, extensions } = error.details;
+  return {
+    code: error.code,
+    ...(typeof field === 'string' ? { field } : {}),
+    ...(typeof extensions === 'object' && extensions !== null ? extensions : {}),
+  };
+}
+
+/**
+ * An AppError as a GraphQLError, with the HTTP status (and Retry-After, for a limit) it gives a
+ * whole-request failure.
+ */
 export function toGraphQLError(error: AppError, requestId?: string): GraphQLError {
   const status = HTTP_STATUS[error.code];
-  const field = typeof error.details.field === 'string' ? error.details.field : undefined;
+  const retryAfter = error.details.retryAfterSeconds;
+  const headers =
+    typeof retryAfter === 'number'
+      ? new HeaderMap([['retry-after', String(Math.max(1, Math.ceil(retryAfter)))]])
+      : undefined;
   return new GraphQLError(error.message, {
     originalError: error,
     extensions: {
-      code: error.code,
-      ...(field ? { field } : {}),
-      ...(status ? { http: { status } } : {}),
+      ...publicExtensions(error),
+      ...(status ? { http: { status, ...(headers ? { headers } : {}) } } : {}),
       // Errors raised before a request has a context (authentication) carry their id here.
       ...(requestId ? { requestId } : {}),
     },
@@ -48,14 +65,12 @@ export function formatError(
 ): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (isAppError(original)) {
-    const field = typeof original.details.field === 'string' ? original.details.field : undefined;
     return {
       message: original.message,
       locations: formatted.locations,
       path: formatted.path,
       extensions: {
-        code: original.code,
-        ...(field ? { field } : {}),
+        ...publicExtensions(original),
         ...(formatted.extensions?.requestId ? { requestId: formatted.extensions.requestId } : {}),
       },
     };

@@ -9,9 +9,18 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import type { DocumentNode, OperationDefinitionNode } from 'graphql';
 import { recordAudit } from '../audit/audit-log.js';
-import { authorize, OPERATIONS } from '../auth/permissions.js';
+import { authorize, OPERATIONS, type Permission } from '../auth/permissions.js';
+import { accessOf } from '../billing/access.js';
+import { periodOf, type UsageMeter } from '../billing/metering.js';
+import { PLANS } from '../billing/plans.js';
+import type { RequestLimiter } from '../billing/rate-limits.js';
 import type { DatabasePool } from 'slonik';
-import { isAppError, type ForbiddenError } from '../errors.js';
+import {
+  isAppError,
+  PaymentRequiredError,
+  QuotaExceededError,
+  type ForbiddenError,
+} from '../errors.js';
 import type { RequestContext } from './context.js';
 import { MASKED_MESSAGE, toGraphQLError } from './errors.js';
 import { argumentText, rootFieldSelections } from './root-fields.js';
@@ -31,7 +40,7 @@ async function guard(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Readonly<Record<string, unknown>> | undefined,
-): Promise<void> {
+): Promise<string[]> {
   const fields = rootFieldSelections(document, operation);
   let refusal: ForbiddenError | undefined;
   for (const key of new Set(fields.map((field) => field.key))) {
@@ -69,6 +78,7 @@ async function guard(
     }
   }
   if (refusal) throw toGraphQLError(refusal);
+  return [...new Set(fields.map((field) => field.key))];
 }
 
 function finishResponse(
@@ -87,10 +97,77 @@ function finishResponse(
   }
 }
 
-export function transactionPlugin(pool: DatabasePool): ApolloServerPlugin<RequestContext> {
+/** Permissions that change the tenant: refused while its billing state makes it read-only. */
+const WRITES: ReadonlySet<Permission> = new Set([
+  'write',
+  'preferences',
+  'manage_access',
+  'settings',
+]);
+
+export type BillingLimits = {
+  meter: UsageMeter;
+  limiter: RequestLimiter;
+  /** Days a PAST_DUE tenant keeps writing (BILLING_GRACE_DAYS). */
+  graceDays: number;
+};
+
+/**
+ * The plan's limits on a tenant principal's request, checked in memory before any SQL: writes
+ * while read-only (PAYMENT_REQUIRED), the monthly request cap (QUOTA_EXCEEDED until the period
+ * ends) and the per-key rate (RATE_LIMITED), each with Retry-After where waiting helps.
+ */
+async function enforcePlan(
+  context: RequestContext,
+  billing: BillingLimits,
+  keys: readonly string[],
+): Promise<void> {
+  const tenant = context.principal.tenant;
+  if (!tenant) return;
+  const now = new Date();
+  const access = accessOf(tenant, now, billing.graceDays);
+  if (access.mode === 'read_only') {
+    const write = keys.find((key) => {
+      const permission = OPERATIONS[key]?.permission;
+      return permission !== undefined && WRITES.has(permission);
+    });
+    if (write) {
+      throw toGraphQLError(
+        new PaymentRequiredError(`${access.message} (${write.slice(write.indexOf('.') + 1)})`),
+      );
+    }
+  }
+  const plan = PLANS[tenant.tier];
+  const limit = plan.limits.monthlyApiRequests;
+  const used = billing.meter.used(tenant.id, now);
+  if (used >= limit) {
+    const { end } = periodOf(now);
+    throw toGraphQLError(
+      new QuotaExceededError(
+        `Monthly API requests used up: the ${plan.name} plan includes ${limit}; the count starts again on ${end.toISOString().slice(0, 10)}.`,
+        {
+          retryAfterSeconds: (end.getTime() - now.getTime()) / 1000,
+          extensions: { metric: 'API_REQUESTS', limit, used },
+        },
+      ),
+    );
+  }
+  try {
+    await billing.limiter.consume(context.principal);
+  } catch (error) {
+    if (isAppError(error)) throw toGraphQLError(error);
+    throw error;
+  }
+}
+
+export function transactionPlugin(
+  pool: DatabasePool,
+  billing: BillingLimits,
+): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       let mutation = false;
+      let metered = false;
       return {
         async didResolveOperation({ contextValue, operation, document, request }) {
           const kind = operation?.operation ?? 'query';
@@ -100,9 +177,12 @@ export function transactionPlugin(pool: DatabasePool): ApolloServerPlugin<Reques
             });
           }
           if (operation) {
-            await guard(pool, contextValue, document, operation, request.variables);
+            const keys = await guard(pool, contextValue, document, operation, request.variables);
+            await enforcePlan(contextValue, billing, keys);
           }
           mutation = kind === 'mutation';
+          // Counted from here: a request refused above costs the tenant nothing.
+          metered = contextValue.principal.tenant !== null;
           await contextValue.begin({ readOnly: !mutation });
         },
 
@@ -125,6 +205,8 @@ export function transactionPlugin(pool: DatabasePool): ApolloServerPlugin<Reques
           const body = request.response.body;
           const failed = body.kind === 'single' && (body.singleResult.errors?.length ?? 0) > 0;
           const rollback = mutation && failed;
+          const tenant = request.contextValue.principal.tenant;
+          if (metered && tenant) billing.meter.record(tenant.id, failed);
           try {
             await request.contextValue.finish(rollback ? 'rollback' : 'commit');
           } catch (error) {

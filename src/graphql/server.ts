@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js';
 import { RequestContext, type RequestContextOptions } from './context.js';
 import { formatError, toGraphQLError } from './errors.js';
 import { armor, LIMITS } from './limits.js';
-import { transactionPlugin } from './plugins.js';
+import { transactionPlugin, type BillingLimits } from './plugins.js';
 import { buildApiSchema } from './schema.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -26,6 +26,7 @@ export type GraphQLOptions = {
   authenticator: Authenticator;
   encryptionKey?: Buffer;
   lifecycle: RequestContextOptions['lifecycle'];
+  billing: BillingLimits;
 };
 
 export async function registerGraphQL(
@@ -55,7 +56,7 @@ export async function registerGraphQL(
       // Cache control wraps every resolver (12% of requests/s in npm run bench); responses are
       // per-tenant and never cacheable anyway: see the no-store header below.
       ApolloServerPluginCacheControlDisabled(),
-      transactionPlugin(pool),
+      transactionPlugin(pool, options.billing),
     ],
   });
   await apollo.start();
@@ -73,6 +74,7 @@ export async function registerGraphQL(
           pool,
           lifecycle: options.lifecycle,
           encryptionKey: options.encryptionKey,
+          billing: options.billing,
         });
       } catch (error) {
         if (isAppError(error)) throw toGraphQLError(error, request.id);

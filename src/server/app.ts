@@ -7,6 +7,8 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { DatabasePool } from 'slonik';
 import { Authenticator } from '../auth/authenticate.js';
+import { UsageMeter } from '../billing/metering.js';
+import { RequestLimiter } from '../billing/rate-limits.js';
 import type { ClerkConfig } from '../config.js';
 import type { MigrationSet } from '../db/migrations/files.js';
 import { isUpToDate, readStatus } from '../db/migrations/runner.js';
@@ -33,6 +35,10 @@ export type AppDependencies = {
   /** For tenants that operators delete (TENANT_RETENTION_DAYS) and create (TENANT_ROLE_LOGIN). */
   tenantRetentionDays?: number;
   tenantRoleLogin?: boolean;
+  /** Days a PAST_DUE tenant keeps writing (BILLING_GRACE_DAYS, 7). */
+  billingGraceDays?: number;
+  /** How often counted API requests are written to usage_metrics (USAGE_FLUSH_MS, 1000). */
+  usageFlushMs?: number;
 };
 
 export async function buildApp(dependencies: AppDependencies) {
@@ -113,12 +119,27 @@ export async function buildApp(dependencies: AppDependencies) {
     provisioning: clerk?.provisionOnSession ? { ...lifecycle, pool, actor: 'system' } : undefined,
   });
 
+  const meter = new UsageMeter(pool, logger, dependencies.usageFlushMs ?? 1_000);
+  meter.start();
+  // onClose runs once in-flight requests are done (each counted before its response): a clean
+  // shutdown writes every count.
+  app.addHook('onClose', async () => {
+    await meter.stop().catch((error: unknown) => {
+      logger.error({ err: error }, 'API usage counted since the last flush could not be written');
+    });
+  });
+
   await registerGraphQL(app, {
     pool,
     logger,
     authenticator,
     encryptionKey: dependencies.encryptionKey,
     lifecycle,
+    billing: {
+      meter,
+      limiter: new RequestLimiter(),
+      graceDays: dependencies.billingGraceDays ?? 7,
+    },
   });
   // POST /webhooks/clerk, only when CLERK_WEBHOOK_SECRET is set.
   await registerClerkWebhooks(app, { pool, logger, authenticator, lifecycle, clerk });

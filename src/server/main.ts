@@ -62,6 +62,8 @@ async function main(): Promise<void> {
       platformAdmins: config.platformAdmins,
       corsOrigins: config.corsOrigins,
       trustProxy: config.trustProxy,
+      billingGraceDays: config.billingGraceDays,
+      usageFlushMs: config.usageFlushMs,
       tenantRetentionDays: config.tenantRetentionDays,
       tenantRoleLogin: config.tenantRoleLogin,
     });

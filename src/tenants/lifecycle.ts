@@ -23,7 +23,8 @@ import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import { schemaNameFor, type TenantRef } from './names.js';
 import { isUuid } from '../validation.js';
 import { assertValidSlug } from './slug.js';
-import { isTier, TIER_LIMITS, TIERS, TRIAL_DAYS, type TenantStatus, type Tier } from './tiers.js';
+import { PLANS } from '../billing/plans.js';
+import { isTier, TIERS, TRIAL_DAYS, type TenantStatus, type Tier } from './tiers.js';
 
 export type Tenant = TenantRef & {
   slug: string;
@@ -34,6 +35,12 @@ export type Tenant = TenantRef & {
   trialEndsAt: Date | null;
   createdAt: Date;
   deletedAt: Date | null;
+  /** When the first unpaid invoice failed (past_due), else null. */
+  pastDueSince: Date | null;
+  /** Who suspended it: 'operator' blocks everything, 'payment' leaves reads working. */
+  suspendedReason: 'operator' | 'payment' | null;
+  /** The plan's limits as the row holds them (null: unlimited). */
+  limits: { maxUsers: number | null; maxProducts: number | null; maxStorageMb: number | null };
 };
 
 export type LifecycleContext = {
@@ -68,11 +75,17 @@ const TenantRow = z.object({
   trial_ends_at: z.date().nullable(),
   created_at: z.date(),
   deleted_at: z.date().nullable(),
+  past_due_since: z.date().nullable(),
+  suspended_reason: z.enum(['operator', 'payment']).nullable(),
+  max_users: z.number().nullable(),
+  max_entities: z.number().nullable(),
+  max_storage_mb: z.number().nullable(),
 });
 
 const tenantColumns = sql.fragment`
   id, slug, name, schema_name, subscription_tier, subscription_status, clerk_organization_id,
-  trial_ends_at, created_at, deleted_at`;
+  trial_ends_at, created_at, deleted_at, past_due_since, suspended_reason, max_users, max_entities,
+  max_storage_mb`;
 
 const toTenant = (row: z.infer<typeof TenantRow>): Tenant => ({
   id: row.id,
@@ -85,6 +98,13 @@ const toTenant = (row: z.infer<typeof TenantRow>): Tenant => ({
   trialEndsAt: row.trial_ends_at,
   createdAt: row.created_at,
   deletedAt: row.deleted_at,
+  pastDueSince: row.past_due_since,
+  suspendedReason: row.suspended_reason,
+  limits: {
+    maxUsers: row.max_users,
+    maxProducts: row.max_entities,
+    maxStorageMb: row.max_storage_mb,
+  },
 });
 
 function validName(name: string): string {
@@ -125,7 +145,7 @@ export async function createTenant(
   const name = validName(input.name);
   const tier = validTier(input.tier);
   const status = input.status ?? 'trial';
-  const limits = TIER_LIMITS[tier];
+  const limits = PLANS[tier].limits;
   if (input.id !== undefined && !isUuid(input.id)) {
     throw new BadUserInputError(`Invalid id "${input.id}": it must be a UUID.`, { field: 'id' });
   }
@@ -148,7 +168,7 @@ export async function createTenant(
           clerk_organization_id, trial_ends_at, max_users, max_entities, max_storage_mb)
         VALUES (${id}, ${slug}, ${name}, ${schemaName}, ${tier}, ${status}, ${input.clerkOrganizationId ?? null},
           ${status === 'trial' ? sql.fragment`now() + make_interval(days => ${TRIAL_DAYS})` : null},
-          ${limits.maxUsers}, ${limits.maxEntities}, ${limits.maxStorageMb})
+          ${limits.maxUsers}, ${limits.maxProducts}, ${limits.maxStorageMb})
         RETURNING ${tenantColumns}`);
     } catch (error) {
       if (error instanceof UniqueIntegrityConstraintViolationError) {
@@ -338,12 +358,14 @@ export async function suspendTenant(
     if (current.deletedAt) {
       throw new ConflictError(`Tenant "${current.slug}" is deleted: there is nothing to suspend.`);
     }
-    if (current.status === 'suspended') {
+    if (current.status === 'suspended' && current.suspendedReason === 'operator') {
       throw new ConflictError(`Tenant "${current.slug}" is already suspended.`);
     }
+    // An operator's suspension also overrides a payment suspension (which leaves reads working).
     const row = await tx.one(sql.type(TenantRow)`
       /* suspendTenant */
-      UPDATE public.tenants SET subscription_status = 'suspended' WHERE id = ${tenant.id}
+      UPDATE public.tenants SET subscription_status = 'suspended', suspended_reason = 'operator'
+      WHERE id = ${tenant.id}
       RETURNING ${tenantColumns}`);
     await recordAudit(tx, {
       action: 'tenant.suspended',
@@ -352,15 +374,20 @@ export async function suspendTenant(
       resourceType: 'tenant',
       resourceId: tenant.id,
       severity: 'warning',
-      changes: { from: current.status, reason },
+      changes: {
+        from: current.status,
+        reason,
+        ...(current.suspendedReason ? { previously: current.suspendedReason } : {}),
+      },
     });
     return toTenant(row);
   });
 }
 
 /**
- * Lifts a suspension: the tenant returns to `trial` while its trial has not ended, else to
- * `active`. Only a suspended tenant that is not deleted can be reactivated.
+ * Lifts a suspension, an operator's or a payment one (a goodwill gesture): the tenant returns to
+ * `trial` while its trial has not ended, else to `active`, with no payment overdue. Only a
+ * suspended tenant that is not deleted can be reactivated.
  */
 export async function reactivateTenant(ctx: LifecycleContext, slugOrId: string): Promise<Tenant> {
   const tenant = await getTenant(ctx.pool, slugOrId);
@@ -379,7 +406,8 @@ export async function reactivateTenant(ctx: LifecycleContext, slugOrId: string):
     const row = await tx.one(sql.type(TenantRow)`
       /* reactivateTenant */
       UPDATE public.tenants
-      SET subscription_status = CASE WHEN trial_ends_at > now() THEN 'trial' ELSE 'active' END::public.subscription_status
+      SET subscription_status = CASE WHEN trial_ends_at > now() THEN 'trial' ELSE 'active' END::public.subscription_status,
+        suspended_reason = NULL, past_due_since = NULL
       WHERE id = ${tenant.id}
       RETURNING ${tenantColumns}`);
     const reactivated = toTenant(row);

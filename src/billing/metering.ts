@@ -1,0 +1,139 @@
+/**
+ * API request metering without a database round trip on the request path: each server counts
+ * requests and errors per tenant and billing period in memory, and flushes them every
+ * `flushIntervalMs` in ONE statement (an upsert over arrays) into public.usage_metrics. The
+ * flush returns each row's new totals, which the monthly cap reads (used = last known total +
+ * what this server has not flushed yet).
+ *
+ * Exactness: a clean shutdown flushes (stop()), so counts are exact. A crash loses at most what
+ * was counted since the last flush (one interval). A failed flush keeps its counts for the next
+ * one. With several servers, the cap can be overshot by what the others counted since their last
+ * flush (about servers x interval x request rate).
+ */
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { sql } from '../db/sql.js';
+import type { Logger } from '../logger.js';
+
+/** A billing period: the calendar month (UTC) that contains `now`. */
+export function periodOf(now: Date): { start: Date; end: Date } {
+  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+  return { start, end };
+}
+
+type Counts = { tenantId: string; start: Date; requests: number; errors: number };
+
+const FlushedRow = z.object({
+  tenant_id: z.string(),
+  period_start: z.date(),
+  api_requests_count: z.coerce.number(),
+});
+
+const keyOf = (tenantId: string, start: Date) => `${tenantId}|${start.getTime()}`;
+
+export class UsageMeter {
+  private pending = new Map<string, Counts>();
+  /** Totals in the database as of this server's last flush, per tenant and period. */
+  private readonly known = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly logger: Logger,
+    private readonly flushIntervalMs: number,
+  ) {}
+
+  /** Counts one request of a tenant (an error when its response carries errors). */
+  record(tenantId: string, failed: boolean, now = new Date()): void {
+    const { start } = periodOf(now);
+    const key = keyOf(tenantId, start);
+    let counts = this.pending.get(key);
+    if (!counts) {
+      counts = { tenantId, start, requests: 0, errors: 0 };
+      this.pending.set(key, counts);
+    }
+    counts.requests += 1;
+    if (failed) counts.errors += 1;
+  }
+
+  /** Requests of the tenant in the period of `now`, as far as this server knows. */
+  used(tenantId: string, now = new Date()): number {
+    const key = keyOf(tenantId, periodOf(now).start);
+    return (this.known.get(key) ?? 0) + (this.pending.get(key)?.requests ?? 0);
+  }
+
+  /** Flushes now; concurrent calls run one after another. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.write());
+    return this.flushing;
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => {
+      this.flush().catch(() => {});
+    }, this.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and flushes what is left (a clean shutdown loses nothing). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  private async write(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    try {
+      const rows = await this.pool.any(sql.type(FlushedRow)`
+        /* flushUsage */
+        INSERT INTO public.usage_metrics (tenant_id, period_start, period_end, api_requests_count, api_errors_count)
+        SELECT u.tenant_id, u.period_start, u.period_start + interval '1 month', u.requests, u.errors
+        FROM unnest(
+          ${sql.array(
+            batch.map((counts) => counts.tenantId),
+            'uuid',
+          )}::uuid[],
+          ${sql.array(
+            batch.map((counts) => counts.start.toISOString()),
+            'timestamptz',
+          )}::timestamptz[],
+          ${sql.array(
+            batch.map((counts) => counts.requests),
+            'int8',
+          )}::bigint[],
+          ${sql.array(
+            batch.map((counts) => counts.errors),
+            'int8',
+          )}::bigint[]
+        ) AS u(tenant_id, period_start, requests, errors)
+        -- A tenant purged since its requests were counted has nowhere to count them.
+        JOIN public.tenants t ON t.id = u.tenant_id
+        ON CONFLICT (tenant_id, period_start) DO UPDATE SET
+          api_requests_count = usage_metrics.api_requests_count + EXCLUDED.api_requests_count,
+          api_errors_count = usage_metrics.api_errors_count + EXCLUDED.api_errors_count
+        RETURNING tenant_id, period_start, api_requests_count`);
+      for (const row of rows) {
+        this.known.set(keyOf(row.tenant_id, row.period_start), row.api_requests_count);
+      }
+    } catch (error) {
+      // Keep the counts for the next flush.
+      for (const counts of batch) {
+        const key = keyOf(counts.tenantId, counts.start);
+        const later = this.pending.get(key);
+        if (later) {
+          later.requests += counts.requests;
+          later.errors += counts.errors;
+        } else {
+          this.pending.set(key, counts);
+        }
+      }
+      this.logger.warn({ err: error, tenants: batch.length }, 'could not flush API usage');
+      throw error;
+    }
+  }
+}
