@@ -125,15 +125,18 @@ async function tenantKey(tenant: Tenant, scopes: string[]) {
 beforeAll(async () => {
   db = await createTestDatabase();
   api = await startApi(db, { platformAdmins: ['user_op'] });
+  // Professional: API keys are a Professional feature.
   a = await createTenant(db.lifecycle, {
     slug: 'audit-a',
     name: 'A',
     clerkOrganizationId: 'org_a',
+    tier: 'professional',
   });
   b = await createTenant(db.lifecycle, {
     slug: 'audit-b',
     name: 'B',
     clerkOrganizationId: 'org_b',
+    tier: 'professional',
   });
   aKey = await tenantKey(a, ['read', 'write']);
   aReadKey = await tenantKey(a, ['read']);

@@ -86,7 +86,13 @@ describe('valid sessions', () => {
       expect(row?.last_login_at).toBeInstanceOf(Date);
       expect(viewer).toEqual({
         kind: 'USER',
-        tenant: { id: acme.id, slug: 'acme', name: 'acme Ltd', tier: 'STARTER', status: 'TRIAL' },
+        tenant: {
+          id: acme.id,
+          slug: 'acme',
+          name: 'acme Ltd',
+          tier: 'PROFESSIONAL',
+          status: 'TRIAL',
+        },
         role: 'MEMBER',
         user: { id: row?.id, clerkUserId: userId, email: `${userId}@acme.example`, role: 'MEMBER' },
         scopes: ['READ', 'WRITE'],

@@ -58,7 +58,13 @@ describe('API keys as credentials', () => {
   test("the viewer is the key's tenant, sent as Bearer or as X-API-Key", async () => {
     const bearer = await api.client(acme.key).request(ViewerDocument);
     expect(bearer.viewer).toEqual({
-      tenant: { id: acme.id, slug: 'acme', name: 'acme Ltd', tier: 'STARTER', status: 'TRIAL' },
+      tenant: {
+        id: acme.id,
+        slug: 'acme',
+        name: 'acme Ltd',
+        tier: 'PROFESSIONAL',
+        status: 'TRIAL',
+      },
       scopes: ['READ', 'WRITE'],
     });
     expect(bearer.company?.name).toBe('acme Ltd');

@@ -27,6 +27,7 @@ type Level = 'anyone' | 'viewer' | 'member' | 'admin' | 'owner' | 'audit' | 'pla
 /** Every root field: the least level that may use it, and a request that uses it. */
 const TABLE: Record<string, [Level, () => { query: string; variables?: object }]> = {
   'Query.viewer': ['anyone', () => ({ query: '{ viewer { operator } }' })],
+  'Query.plans': ['anyone', () => ({ query: '{ plans { tier } }' })],
 
   'Query.company': ['viewer', () => ({ query: '{ company { id } }' })],
   'Query.products': ['viewer', () => ({ query: '{ products(first: 1) { totalCount } }' })],

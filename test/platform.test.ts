@@ -405,9 +405,9 @@ describe('lifecycle changes reach the tenant at once', () => {
 
   test('createTenant makes a working tenant: its schema exists and its keys query it', async () => {
     const { createTenant: created } = await operator().request(CreateTenantDocument, {
-      input: { name: '  Fresh Co  ', slug: 'fresh-co' },
+      input: { name: '  Fresh Co  ', slug: 'fresh-co', tier: 'PROFESSIONAL' },
     });
-    expect(created).toMatchObject({ slug: 'fresh-co', name: 'Fresh Co', tier: 'STARTER' });
+    expect(created).toMatchObject({ slug: 'fresh-co', name: 'Fresh Co', tier: 'PROFESSIONAL' });
     expect(
       await db.pool.oneFirst(sql.unsafe`
         SELECT count(*)::int FROM pg_namespace n JOIN public.tenants t ON t.schema_name = n.nspname

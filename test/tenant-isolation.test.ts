@@ -34,8 +34,16 @@ const skus = (tenant: Tenant) =>
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  a = await createTenant(db.lifecycle, { slug: 'tenant-a', name: 'Tenant A' });
-  b = await createTenant(db.lifecycle, { slug: 'tenant-b', name: 'Tenant B' });
+  a = await createTenant(db.lifecycle, {
+    slug: 'tenant-a',
+    name: 'Tenant A',
+    tier: 'professional',
+  });
+  b = await createTenant(db.lifecycle, {
+    slug: 'tenant-b',
+    name: 'Tenant B',
+    tier: 'professional',
+  });
   for (const sku of ['A-1', 'A-2', 'A-3']) await addProduct(a, sku);
   for (const sku of ['B-1', 'B-2']) await addProduct(b, sku);
 });

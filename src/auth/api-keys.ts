@@ -6,7 +6,13 @@ import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { auditSource, recordAudit, type Actor } from '../audit/audit-log.js';
 import { sql } from '../db/sql.js';
-import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
+import { hasFeature, PLANS } from '../billing/plans.js';
+import {
+  BadUserInputError,
+  ConflictError,
+  NotFoundError,
+  PaymentRequiredError,
+} from '../errors.js';
 import { STATUSES, TIERS } from '../tenants/tiers.js';
 import { displayPrefix, generateApiKey, hashApiKey } from './api-key-format.js';
 import { SCOPES, type Scope } from './principal.js';
@@ -79,6 +85,21 @@ export function validScopes(scopes: readonly string[] | undefined): Scope[] {
   return SCOPES.filter((scope) => requested.includes(scope));
 }
 
+/** API keys are a feature of some plans: PAYMENT_REQUIRED (naming them) on the others. */
+async function assertPlanHasApiKeys(db: CommonQueryMethods, tenantId: string): Promise<void> {
+  const tier = await db.maybeOneFirst(sql.type(z.object({ subscription_tier: z.enum(TIERS) }))`
+    /* tenantTierForApiKey */ SELECT subscription_tier FROM public.tenants WHERE id = ${tenantId}`);
+  if (tier === null) throw new NotFoundError(`No tenant ${tenantId}.`, { field: 'tenantId' });
+  if (!hasFeature(tier, 'api_keys')) {
+    const plans = TIERS.filter((candidate) => hasFeature(candidate, 'api_keys'))
+      .map((candidate) => PLANS[candidate].name)
+      .join(' and ');
+    throw new PaymentRequiredError(
+      `API keys are part of the ${plans} plans: upgrade from ${PLANS[tier].name} to create one.`,
+    );
+  }
+}
+
 /** Creates a key; the returned plaintext is never stored and cannot be shown again. */
 export async function createApiKey(
   db: CommonQueryMethods,
@@ -94,6 +115,7 @@ export async function createApiKey(
       field: 'expiresAt',
     });
   }
+  if (input.tenantId !== null) await assertPlanHasApiKeys(db, input.tenantId);
   const key = generateApiKey();
   const row = await db.one(sql.type(ApiKeyRow)`
     /* insertApiKey */

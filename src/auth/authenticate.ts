@@ -304,7 +304,7 @@ const isBlocked = (status: string, reason: 'operator' | 'payment' | null) =>
   status === 'suspended' && reason !== 'payment';
 
 export const API_KEYS_PLAN =
-  'API keys are part of the Professional and Enterprise plans: upgrade to use this key.';
+  "API keys are part of the Professional and Enterprise plans: this tenant's plan does not include them, so its keys do not work until it upgrades.";
 
 function refuseKey(lookup: KeyLookup | null): AppError | undefined {
   if (!lookup) return new UnauthenticatedError(INVALID);

@@ -69,6 +69,7 @@ export type Operation = {
 /** Every root field, keyed "Query.name" or "Mutation.name". */
 export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'Query.viewer': { permission: 'self' },
+  'Query.plans': { permission: 'self' },
 
   'Query.company': { permission: 'read' },
   'Query.products': { permission: 'read' },

@@ -3,6 +3,7 @@
  */
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { lockQuota, productQuota, quotaExceeded, roomForProduct } from '../billing/quotas.js';
 import { sql } from '../db/sql.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
 import { guarded, type ConstraintMessages } from './constraint-errors.js';
@@ -225,17 +226,28 @@ export async function createProduct(
   input: ProductInput & { sku: string; name: string },
 ) {
   validateProduct(input);
-  return guarded(PRODUCT_CONSTRAINTS, () =>
-    db.one(sql.type(ProductRow)`
+  const active = input.isActive ?? true;
+  // An active product counts against the plan's SKU limit (billing/quotas.ts).
+  if (active) await lockQuota(db, 'PRODUCTS');
+  const row = await guarded(PRODUCT_CONSTRAINTS, () =>
+    db.maybeOne(sql.type(ProductRow)`
       /* createProduct */
       INSERT INTO products AS p (company_id, sku, name, description, category, unit_cost, unit_price,
         reorder_point, reorder_quantity, lead_time_days, safety_stock, is_active)
       SELECT c.id, ${input.sku.trim()}, ${input.name.trim()}, ${input.description ?? null}, ${input.category?.trim() ?? null},
         ${input.unitCost ?? '0'}, ${input.unitPrice ?? '0'}, ${input.reorderPoint ?? 0}, ${input.reorderQuantity ?? 0},
-        ${input.leadTimeDays ?? 0}, ${input.safetyStock ?? 0}, ${input.isActive ?? true}
-      FROM companies c ORDER BY c.created_at LIMIT 1
+        ${input.leadTimeDays ?? 0}, ${input.safetyStock ?? 0}, ${active}
+      FROM companies c WHERE ${active ? roomForProduct : sql.fragment`true`}
+      ORDER BY c.created_at LIMIT 1
       RETURNING ${productColumns}`),
   );
+  if (!row) throw await productQuotaExceeded(db);
+  return row;
+}
+
+async function productQuotaExceeded(db: CommonQueryMethods) {
+  const { limit, used } = await productQuota(db);
+  return quotaExceeded('PRODUCTS', limit ?? used, used);
 }
 
 const COLUMNS: Record<keyof ProductInput, string> = {
@@ -262,12 +274,22 @@ export async function updateProduct(db: CommonQueryMethods, id: string, patch: P
       return sql.fragment`${sql.identifier([COLUMNS[field]])} = ${cleaned ?? null}`;
     });
   if (sets.length === 0) throw new BadUserInputError('Nothing to update: give at least one field.');
+  // Making an archived product active again counts against the SKU limit, as creating one does.
+  const activating = patch.isActive === true;
+  if (activating) await lockQuota(db, 'PRODUCTS');
   const row = await guarded(PRODUCT_CONSTRAINTS, () =>
     db.maybeOne(sql.type(ProductRow)`
       /* updateProduct */
-      UPDATE products AS p SET ${sql.join(sets, sql.fragment`, `)} WHERE p.id = ${id}
+      UPDATE products AS p SET ${sql.join(sets, sql.fragment`, `)}
+      WHERE p.id = ${id} ${activating ? sql.fragment`AND (p.is_active OR ${roomForProduct})` : sql.fragment``}
       RETURNING ${productColumns}`),
   );
-  if (!row) throw new NotFoundError(`No product ${id}.`, { field: 'id' });
+  if (!row) {
+    const exists =
+      activating &&
+      (await db.exists(sql.unsafe`/* productExists */ SELECT 1 FROM products WHERE id = ${id}`));
+    if (exists) throw await productQuotaExceeded(db);
+    throw new NotFoundError(`No product ${id}.`, { field: 'id' });
+  }
   return row;
 }

@@ -18,6 +18,7 @@ import { InventoryResolver } from '../resolvers/inventory.resolver.js';
 import { WorkingCapitalResolver } from '../resolvers/working-capital.resolver.js';
 import { ApiCredentialResolver } from '../resolvers/api-credential.resolver.js';
 import { AuditLogConnectionResolver, AuditLogResolver } from '../resolvers/audit-log.resolver.js';
+import { PlanResolver } from '../resolvers/plan.resolver.js';
 import { PreferencesResolver } from '../resolvers/preferences.resolver.js';
 import { ScenarioResolver } from '../resolvers/scenario.resolver.js';
 import {
@@ -45,6 +46,7 @@ export const resolvers = [
   PlatformResolver,
   PlatformTenantConnectionResolver,
   TenantUsageResolver,
+  PlanResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

@@ -6,6 +6,7 @@
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { USER_ROLES, type UserRole } from '../config.js';
+import { lockQuota, quotaExceeded, roomForUser, userQuota } from '../billing/quotas.js';
 import { sql } from '../db/sql.js';
 
 const SessionUserRow = z.object({ id: z.string(), is_active: z.boolean() });
@@ -21,17 +22,33 @@ export async function recordSessionUser(
   db: CommonQueryMethods,
   user: { tenantId: string; clerkUserId: string; email: string | null; role: UserRole },
 ): Promise<{ id: string; active: boolean }> {
-  const row = await db.one(sql.type(SessionUserRow)`
-    /* recordSessionUser */
-    INSERT INTO public.users (tenant_id, clerk_user_id, email, role, last_login_at)
-    VALUES (${user.tenantId}, ${user.clerkUserId}, ${user.email}, ${user.role}, now())
-    ON CONFLICT (tenant_id, clerk_user_id) DO UPDATE SET
-      email = coalesce(EXCLUDED.email, users.email),
-      last_login_at = CASE
-        WHEN users.is_active AND (users.last_login_at IS NULL OR users.last_login_at < now() - interval '1 minute')
-        THEN now() ELSE users.last_login_at END
+  const touch = sql.fragment`
+    email = coalesce(${user.email}, users.email),
+    last_login_at = CASE
+      WHEN users.is_active AND (users.last_login_at IS NULL OR users.last_login_at < now() - interval '1 minute')
+      THEN now() ELSE users.last_login_at END`;
+  const known = await db.maybeOne(sql.type(SessionUserRow)`
+    /* touchSessionUser */
+    UPDATE public.users SET ${touch}
+    WHERE tenant_id = ${user.tenantId} AND clerk_user_id = ${user.clerkUserId}
     RETURNING id, is_active`);
-  return { id: row.id, active: row.is_active };
+  if (known) return { id: known.id, active: known.is_active };
+  // A new user: one more active user must fit the plan (billing/quotas.ts).
+  return db.transaction(async (tx) => {
+    await lockQuota(tx, 'USERS', user.tenantId);
+    const row = await tx.maybeOne(sql.type(SessionUserRow)`
+      /* recordSessionUser */
+      INSERT INTO public.users (tenant_id, clerk_user_id, email, role, last_login_at)
+      SELECT ${user.tenantId}, ${user.clerkUserId}, ${user.email}, ${user.role}, now()
+      WHERE ${roomForUser(user.tenantId)}
+      ON CONFLICT (tenant_id, clerk_user_id) DO UPDATE SET ${touch}
+      RETURNING id, is_active`);
+    if (!row) {
+      const { limit, used } = await userQuota(tx, user.tenantId);
+      throw quotaExceeded('USERS', limit ?? used, used);
+    }
+    return { id: row.id, active: row.is_active };
+  }, 0);
 }
 
 const MemberRow = z.object({
@@ -65,6 +82,8 @@ export async function lockMember(
 
 /** What applying a membership changed; every field null/false: nothing changed. */
 export type MembershipChange = {
+  /** The plan's user limit stopped an insert or a reactivation: nothing changed. */
+  quota?: { limit: number; used: number };
   id: string;
   /** 'inserted': a new row; 'reactivated': a deactivated row made active again. */
   added: 'inserted' | 'reactivated' | null;
@@ -81,9 +100,25 @@ export async function applyMembership(
   db: CommonQueryMethods,
   member: { tenantId: string; clerkUserId: string; email: string | null; role: UserRole },
 ): Promise<MembershipChange> {
+  // Adding or reactivating a user must fit the plan's user limit (billing/quotas.ts).
+  await lockQuota(db, 'USERS', member.tenantId);
+  const full = async (id: string): Promise<MembershipChange | undefined> => {
+    const { limit, used } = await userQuota(db, member.tenantId);
+    return limit !== null && used >= limit
+      ? { quota: { limit, used }, id, added: null, role: null, email: null }
+      : undefined;
+  };
   for (let attempt = 0; ; attempt += 1) {
     const existing = await lockMember(db, member.tenantId, member.clerkUserId);
-    if (existing) return updateMember(db, existing, member);
+    if (existing) {
+      if (!existing.active) {
+        const refused = await full(existing.id);
+        if (refused) return refused;
+      }
+      return updateMember(db, existing, member);
+    }
+    const refused = await full('');
+    if (refused) return refused;
     const inserted = await db.maybeOneFirst(sql.type(z.object({ id: z.string() }))`
       /* insertMember */
       INSERT INTO public.users (tenant_id, clerk_user_id, email, role)

@@ -1,5 +1,6 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
 import { holds } from '../auth/permissions.js';
+import { accessOf } from '../billing/access.js';
 import type { RequestContext } from '../graphql/context.js';
 import { Company, companyFromRow } from '../schema/company.type.js';
 import {
@@ -17,6 +18,7 @@ export class ViewerResolver {
   viewer(@Ctx() ctx: RequestContext): Viewer {
     const principal = ctx.principal;
     const tenant = principal.tenant;
+    const access = tenant && accessOf(tenant, new Date(), ctx.billing.graceDays);
     const scopes: ScopeEnum[] = [];
     if (holds(principal, 'read')) scopes.push(ScopeEnum.READ);
     if (holds(principal, 'write')) scopes.push(ScopeEnum.WRITE);
@@ -27,7 +29,9 @@ export class ViewerResolver {
         slug: tenant.slug,
         name: tenant.name,
         tier: tenant.tier as TierEnum,
-        status: tenant.status as TenantStatusEnum,
+        status: access!.status as TenantStatusEnum,
+        readOnly: access!.mode === 'read_only',
+        billingWarning: access!.message,
       },
       role: principal.role as RoleEnum | null,
       user:

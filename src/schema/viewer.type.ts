@@ -15,8 +15,22 @@ export class TenantType {
   @Field(() => TierEnum)
   tier!: TierEnum;
 
-  @Field(() => TenantStatusEnum)
+  @Field(() => TenantStatusEnum, {
+    description: 'As it stands now: a PAST_DUE tenant beyond its grace period is SUSPENDED.',
+  })
   status!: TenantStatusEnum;
+
+  @Field(() => Boolean, {
+    description: 'Whether the billing state allows reads only (mutations get PAYMENT_REQUIRED).',
+  })
+  readOnly!: boolean;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'What needs doing about billing (a failed payment, a trial ending or ended, a cancelled plan); null when nothing does.',
+  })
+  billingWarning!: string | null;
 }
 
 @ObjectType('User', { simpleResolvers: true, description: 'A person signed in through Clerk.' })

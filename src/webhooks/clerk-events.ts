@@ -191,6 +191,21 @@ export async function applyClerkEvent(
         email: emailOf(user.identifier),
         role,
       });
+      if (change.quota) {
+        // The plan is full: the member gets no row (their session is then refused with
+        // QUOTA_EXCEEDED); the refusal is on record.
+        await audit({
+          action: 'user.added',
+          tenantId: tenant.id,
+          resourceType: 'user',
+          resourceId: change.id || undefined,
+          success: false,
+          severity: 'warning',
+          errorMessage: `Plan limit reached: ${change.quota.used} of ${change.quota.limit} active users.`,
+          metadata: { clerkUserId: user.user_id, clerkRole },
+        });
+        return outcome({ users: [user.user_id] });
+      }
       const about = {
         tenantId: tenant.id,
         resourceType: 'user',

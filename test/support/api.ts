@@ -68,13 +68,17 @@ export type TenantWithKeys = Tenant & {
   session(role: 'owner' | 'admin' | 'member' | 'viewer', userId?: string): string;
 };
 
-/** A fresh tenant, linked to a Clerk organisation, with a read-write key and a read-only key. */
+/**
+ * A fresh tenant on the Professional plan (API keys are a Professional feature), in its trial,
+ * linked to a Clerk organisation, with a read-write key and a read-only key.
+ */
 export async function tenantWithKeys(db: TestDatabase, slug: string): Promise<TenantWithKeys> {
   const organizationId = `org_${slug.replaceAll('-', '')}`;
   const tenant = await createTenant(db.lifecycle, {
     slug,
     name: `${slug} Ltd`,
     clerkOrganizationId: organizationId,
+    tier: 'professional',
   });
   const { key } = await createApiKey(db.pool, {
     tenantId: tenant.id,
