@@ -133,7 +133,9 @@ async function enforcePlan(
     });
     if (write) {
       throw toGraphQLError(
-        new PaymentRequiredError(`${access.message} (${write.slice(write.indexOf('.') + 1)})`),
+        new PaymentRequiredError(
+          `${write.slice(write.indexOf('.') + 1)} changes data, and this tenant is read-only. ${access.message}`,
+        ),
       );
     }
   }

@@ -31,6 +31,9 @@ export type ApiOptions = {
   platformAdmins?: string[];
   corsOrigins?: string[];
   trustProxy?: boolean | string[];
+  /** How often counted requests reach usage_metrics (1 s by default). */
+  usageFlushMs?: number;
+  billingGraceDays?: number;
 };
 
 export async function startApi(db: TestDatabase, options: ApiOptions = {}): Promise<Api> {
@@ -44,6 +47,8 @@ export async function startApi(db: TestDatabase, options: ApiOptions = {}): Prom
     platformAdmins: new Set(options.platformAdmins ?? []),
     corsOrigins: options.corsOrigins,
     trustProxy: options.trustProxy,
+    usageFlushMs: options.usageFlushMs,
+    billingGraceDays: options.billingGraceDays,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
