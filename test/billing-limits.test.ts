@@ -396,3 +396,34 @@ test('metering is exact after N requests and a clean shutdown, errors counted ap
   await own.close();
   expect(await metered(tenant.id)).toEqual({ requests: 80, errors: 3 });
 });
+
+test('the alternative the benchmark measures, metering in the transaction, counts each request as it runs', async () => {
+  const inTransaction = await startApi(db, { metering: 'transaction' });
+  try {
+    const tenant = await tenantWithKeys(db, 'metered-in-tx');
+    for (let i = 0; i < 5; i += 1) {
+      await inTransaction.client(tenant.readKey).request(ViewerDocument);
+      expect((await metered(tenant.id)).requests).toBe(i + 1);
+    }
+    await inTransaction.client(tenant.key).request(CreateProductDocument, {
+      input: { sku: 'TX-1', name: 'Counted' },
+    });
+    expect((await metered(tenant.id)).requests).toBe(6);
+  } finally {
+    await inTransaction.close();
+  }
+});
+
+test('with metering off (the benchmark’s reference), nothing is counted or limited', async () => {
+  const unmetered = await startApi(db, { metering: 'off', usageFlushMs: 50 });
+  try {
+    const tenant = await tenantWithKeys(db, 'unmetered');
+    await unmetered.client(tenant.readKey).request(ViewerDocument);
+  } finally {
+    await unmetered.close();
+  }
+  const tenantId = (await db.pool.oneFirst(
+    sql.unsafe`SELECT id FROM public.tenants WHERE slug = 'unmetered'`,
+  )) as string;
+  expect(await metered(tenantId)).toEqual({ requests: 0, errors: 0 });
+});

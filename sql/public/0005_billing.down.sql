@@ -1,3 +1,4 @@
+DROP FUNCTION public.count_api_request(uuid);
 ALTER TABLE public.subscriptions DROP COLUMN price_lookup_key;
 ALTER TABLE public.subscriptions DROP COLUMN last_event_at;
 ALTER TABLE public.tenants DROP CONSTRAINT tenants_suspended_reason_valid;

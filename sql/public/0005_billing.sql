@@ -19,3 +19,26 @@ UPDATE public.tenants SET suspended_reason = 'operator' WHERE subscription_statu
 
 ALTER TABLE public.subscriptions ADD COLUMN last_event_at timestamptz;
 ALTER TABLE public.subscriptions ADD COLUMN price_lookup_key varchar(100);
+
+-- count_api_request(tenant): one more API request in the tenant's current period (UTC month).
+-- Metering normally counts in memory and flushes in batches (src/billing/metering.ts); this
+-- function is the alternative that folds the count into each request's own first statement,
+-- kept so `npm run bench` can measure both. SECURITY DEFINER: it runs as the platform owner,
+-- before the statement switches to the tenant's role.
+CREATE FUNCTION public.count_api_request(p_tenant uuid) RETURNS bigint
+LANGUAGE sql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $$
+  INSERT INTO public.usage_metrics (tenant_id, period_start, period_end, api_requests_count)
+  VALUES (p_tenant,
+          date_trunc('month', now(), 'UTC'),
+          date_trunc('month', now(), 'UTC') + interval '1 month',
+          1)
+  ON CONFLICT (tenant_id, period_start)
+  DO UPDATE SET api_requests_count = public.usage_metrics.api_requests_count + 1
+  RETURNING api_requests_count
+$$;
+
+REVOKE ALL ON FUNCTION public.count_api_request(uuid) FROM PUBLIC;

@@ -97,7 +97,8 @@ export async function seedBenchTenants(
       withKey(
         await createTenant(
           ctx,
-          { slug: `bench-${String(n).padStart(4, '0')}`, name: `Bench ${n}` },
+          // Professional: API keys are a Professional feature.
+          { slug: `bench-${String(n).padStart(4, '0')}`, name: `Bench ${n}`, tier: 'professional' },
           {
             seed: (tx, { companyId }) =>
               seedSmallTenant(tx, { companyId, n, today: options.today }),

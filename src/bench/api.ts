@@ -251,8 +251,8 @@ async function main() {
     maxSize: SEED_CONCURRENCY + 2,
   });
   const counter = statementCounter();
-  let appPool: DatabasePool | undefined;
-  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  const appPools: DatabasePool[] = [];
+  const apps: Awaited<ReturnType<typeof buildApp>>[] = [];
   let baseline: Baseline | undefined;
 
   try {
@@ -302,21 +302,32 @@ async function main() {
       `seeding: ${tenants.length} tenants with ${rows.products} products, ${rows.inventory} stock rows, ${rows.sales} sales, ${rows.forecasts} forecasts in ${(seededMs / 1000).toFixed(1)} s (+ ${(analyzedMs / 1000).toFixed(1)} s VACUUM ANALYZE); data ends ${TODAY}`,
     );
 
-    appPool = await createDatabasePool({
-      ...defaultPoolSettings,
-      url: url.toString(),
-      maxSize: options.pool,
-      maxUses: options.maxUses,
-      interceptors: [counter.interceptor],
-    });
-    app = await buildApp({
-      pool: appPool,
-      migrations,
-      logger: createLogger('silent'),
-      apiKeyCacheTtlMs: KEY_CACHE_TTL_MS,
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const graphqlUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/graphql`;
+    // The server as shipped (plan limits, requests metered in memory), and the same server
+    // without plan limits and metering, and with metering folded into each request's first
+    // statement: the cost of each, measured in the same run.
+    const graphqlServer = async (metering: 'memory' | 'transaction' | 'off') => {
+      const pool = await createDatabasePool({
+        ...defaultPoolSettings,
+        url: url.toString(),
+        maxSize: options.pool,
+        maxUses: options.maxUses,
+        interceptors: [counter.interceptor],
+      });
+      appPools.push(pool);
+      const app = await buildApp({
+        pool,
+        migrations,
+        logger: createLogger('silent'),
+        apiKeyCacheTtlMs: KEY_CACHE_TTL_MS,
+        metering,
+      });
+      apps.push(app);
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/graphql`;
+    };
+    const graphqlUrl = await graphqlServer('memory');
+    const unlimitedUrl = await graphqlServer('off');
+    const inTransactionUrl = await graphqlServer('transaction');
     baseline = await startBaseline({
       url: url.toString(),
       pool: { ...defaultPoolSettings, maxSize: options.pool, maxUses: options.maxUses },
@@ -346,10 +357,16 @@ async function main() {
     for (const scenario of scenarios) {
       out(scenario.label);
       const body = requestBody(scenario);
-      const results: Measured[] = [];
+      const results = new Map<string, Measured[]>();
+      // The two servers whose difference is smallest run twice, in A B ... B A order, so a drift
+      // in the machine's speed during the run falls on both alike.
       for (const [name, target] of [
         ['GraphQL', graphqlUrl],
+        ['no limits', unlimitedUrl],
+        ['tx meter', inTransactionUrl],
         ['baseline', baseline.url],
+        ['no limits', unlimitedUrl],
+        ['GraphQL', graphqlUrl],
       ] as const) {
         const job = { url: target, body, keys, connections: options.connections };
         if (options.warmup > 0) await runLoad({ ...job, durationSeconds: options.warmup });
@@ -358,7 +375,7 @@ async function main() {
         await stats?.reset();
         const load = await runLoad({ ...job, durationSeconds: options.duration });
         const issued =
-          name === 'GraphQL' ? counter.count() + 2 * load.requests : baseline.statements();
+          name === 'baseline' ? baseline.statements() : counter.count() + 2 * load.requests;
         const server = await stats?.read();
         const total = server?.reduce((sum, row) => sum + row.calls, 0) ?? 0;
         const measured: Measured = {
@@ -376,28 +393,53 @@ async function main() {
               .join(', '),
           },
         };
-        results.push(measured);
+        results.set(name, [...(results.get(name) ?? []), measured]);
         printRow(
           name,
           measured,
-          name === 'GraphQL'
-            ? '(slonik interceptor + START TRANSACTION and COMMIT, which slonik sends around it)'
-            : '(its own client.query calls)',
+          {
+            GraphQL:
+              '(as shipped: plan limits, requests metered in memory and flushed each second)',
+            'no limits': '(the same server without plan limits or metering)',
+            'tx meter': '(plan limits, each request counted in its first statement instead)',
+            baseline: '(its own client.query calls)',
+          }[name],
         );
       }
-      const [real, base] = results as [Measured, Measured];
+      /** All runs of a server as one: requests and time added up, the slower p50. */
+      const merged = (name: string): Measured =>
+        results.get(name)!.reduce((sum, m) => ({
+          ...sum,
+          requests: sum.requests + m.requests,
+          seconds: sum.seconds + m.seconds,
+          errors: sum.errors + m.errors,
+          non2xx: sum.non2xx + m.non2xx,
+          mismatches: sum.mismatches + m.mismatches,
+          timeouts: sum.timeouts + m.timeouts,
+          p50: Math.max(sum.p50, m.p50),
+        }));
+      const [real, unlimited, inTransaction, base] = [
+        'GraphQL',
+        'no limits',
+        'tx meter',
+        'baseline',
+      ].map(merged) as [Measured, Measured, Measured, Measured];
+      const rate = (m: Measured) => m.requests / m.seconds;
       const detail = (m: Measured) =>
         m.errors || m.non2xx || m.mismatches || m.timeouts
           ? ` [errors ${m.errors}, timeouts ${m.timeouts}, non-2xx ${m.non2xx}, GraphQL errors ${m.mismatches}]`
           : '';
       out(
-        `  GraphQL / baseline: requests/s ${fixed(real.requests / real.seconds / (base.requests / base.seconds), 2)}x, p50 ${fixed(real.p50 / base.p50, 2)}x${detail(real)}${detail(base)}`,
+        `  GraphQL / baseline: requests/s ${fixed(rate(real) / rate(base), 2)}x, p50 ${fixed(real.p50 / base.p50, 2)}x${detail(real)}${detail(base)}`,
+      );
+      out(
+        `  plan limits and metering (both runs): ${fixed(rate(real), 1)} against ${fixed(rate(unlimited), 1)} requests/s without, ${fixed((rate(real) / rate(unlimited) - 1) * 100, 1)}%${detail(unlimited)}; metering in the transaction instead: ${fixed(rate(inTransaction), 1)} requests/s, ${fixed((rate(inTransaction) / rate(real) - 1) * 100, 1)}%${detail(inTransaction)}`,
       );
     }
   } finally {
-    await app?.close();
+    for (const app of apps) await app.close();
     await baseline?.close();
-    await appPool?.end();
+    for (const pool of appPools) await pool.end();
     const roles = config.databaseUrl
       ? await seedPool.anyFirst(sql.unsafe`SELECT schema_name FROM public.tenants`).catch(() => [])
       : [];

@@ -62,7 +62,12 @@ export class RequestContext {
 
   /** Opens the request's one transaction (read-only for queries); a tenant's when it has one. */
   async begin(options: { readOnly: boolean }): Promise<void> {
-    this.session = await openTenantSession(this.pool, this.principal.tenant, options);
+    const countRequest =
+      this.billing.enforce && this.billing.metering === 'transaction' && this.principal.tenant;
+    this.session = await openTenantSession(this.pool, this.principal.tenant, {
+      ...options,
+      countRequest: Boolean(countRequest),
+    });
     this.serial = new SerialConnection(this.session.tx);
   }
 

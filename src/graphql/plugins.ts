@@ -106,6 +106,13 @@ const WRITES: ReadonlySet<Permission> = new Set([
 ]);
 
 export type BillingLimits = {
+  /** false: no plan limits and no metering (only `npm run bench`, to measure what they cost). */
+  enforce: boolean;
+  /**
+   * 'memory': counted per server and flushed in batches (the default); 'transaction': counted in
+   * each request's first statement (the alternative `npm run bench` compares).
+   */
+  metering: 'memory' | 'transaction';
   meter: UsageMeter;
   limiter: RequestLimiter;
   /** Days a PAST_DUE tenant keeps writing (BILLING_GRACE_DAYS). */
@@ -180,11 +187,14 @@ export function transactionPlugin(
           }
           if (operation) {
             const keys = await guard(pool, contextValue, document, operation, request.variables);
-            await enforcePlan(contextValue, billing, keys);
+            if (billing.enforce) await enforcePlan(contextValue, billing, keys);
           }
           mutation = kind === 'mutation';
           // Counted from here: a request refused above costs the tenant nothing.
-          metered = contextValue.principal.tenant !== null;
+          metered =
+            billing.enforce &&
+            billing.metering === 'memory' &&
+            contextValue.principal.tenant !== null;
           await contextValue.begin({ readOnly: !mutation });
         },
 

@@ -6,7 +6,12 @@
  * that already ran cannot be replayed.
  */
 import type { DatabasePool } from 'slonik';
-import { withoutTenant, withTenant, type TenantTransaction } from '../db/tenant-transaction.js';
+import {
+  withoutTenant,
+  withTenant,
+  type TenantTransaction,
+  type TenantTransactionOptions,
+} from '../db/tenant-transaction.js';
 import type { TenantRef } from '../tenants/names.js';
 
 export type TenantSession = {
@@ -21,7 +26,7 @@ class Rollback extends Error {}
 export function openTenantSession(
   pool: DatabasePool,
   tenant: TenantRef | null,
-  options: { readOnly: boolean },
+  options: TenantTransactionOptions,
 ): Promise<TenantSession> {
   return new Promise<TenantSession>((resolveSession, rejectSession) => {
     const decision = Promise.withResolvers<'commit' | 'rollback'>();

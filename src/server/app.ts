@@ -39,6 +39,12 @@ export type AppDependencies = {
   billingGraceDays?: number;
   /** How often counted API requests are written to usage_metrics (USAGE_FLUSH_MS, 1000). */
   usageFlushMs?: number;
+  /**
+   * For `npm run bench` only: 'off' serves without plan limits or metering, 'transaction' meters
+   * in each request's first statement; what they cost is measured against the default,
+   * 'memory' (counted per server, flushed in batches).
+   */
+  metering?: 'memory' | 'transaction' | 'off';
 };
 
 export async function buildApp(dependencies: AppDependencies) {
@@ -136,6 +142,8 @@ export async function buildApp(dependencies: AppDependencies) {
     encryptionKey: dependencies.encryptionKey,
     lifecycle,
     billing: {
+      enforce: dependencies.metering !== 'off',
+      metering: dependencies.metering === 'transaction' ? 'transaction' : 'memory',
       meter,
       limiter: new RequestLimiter(),
       graceDays: dependencies.billingGraceDays ?? 7,

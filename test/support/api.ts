@@ -34,6 +34,7 @@ export type ApiOptions = {
   /** How often counted requests reach usage_metrics (1 s by default). */
   usageFlushMs?: number;
   billingGraceDays?: number;
+  metering?: 'memory' | 'transaction' | 'off';
 };
 
 export async function startApi(db: TestDatabase, options: ApiOptions = {}): Promise<Api> {
@@ -49,6 +50,7 @@ export async function startApi(db: TestDatabase, options: ApiOptions = {}): Prom
     trustProxy: options.trustProxy,
     usageFlushMs: options.usageFlushMs,
     billingGraceDays: options.billingGraceDays,
+    metering: options.metering,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
