@@ -7,6 +7,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { PLANS } from '../src/billing/plans.js';
 import { periodOf } from '../src/billing/metering.js';
+import { sweepBilling } from '../src/billing/sweep.js';
 import { createTenant, type Tenant } from '../src/tenants/lifecycle.js';
 import {
   BillingStateDocument,
@@ -25,6 +26,7 @@ import {
   type TenantWithKeys,
 } from './support/api.js';
 import { sessionToken } from './support/clerk.js';
+import { runCli } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 let db: TestDatabase;
@@ -426,4 +428,39 @@ test('with metering off (the benchmark’s reference), nothing is counted or lim
     sql.unsafe`SELECT id FROM public.tenants WHERE slug = 'unmetered'`,
   )) as string;
   expect(await metered(tenantId)).toEqual({ requests: 0, errors: 0 });
+});
+
+test('the billing sweep stores SUSPENDED for tenants overdue beyond the grace period, once, audited; `capliquify billing sweep` runs it', async () => {
+  const late = await tenantWithKeys(db, 'sweep-late');
+  const recent = await tenantWithKeys(db, 'sweep-recent');
+  await db.pool.query(sql.unsafe`
+    UPDATE public.tenants SET subscription_status = 'past_due',
+      past_due_since = now() - CASE WHEN id = ${late.id} THEN interval '8 days' ELSE interval '2 days' END
+    WHERE id IN (${late.id}, ${recent.id})`);
+  const result = await runCli(['billing', 'sweep'], { DATABASE_URL: db.url });
+  // (An overdue tenant of an earlier test is swept too.)
+  expect(result.code).toBe(0);
+  expect(result.stdout).toMatch(
+    /^[12] tenant\(s\) suspended for non-payment \(grace period 7 days\)\.\n$/,
+  );
+  expect(await sweepBilling(db.pool, 7)).toEqual({ suspended: [] });
+  const states = await db.pool.any(sql.unsafe`
+    SELECT slug, subscription_status, suspended_reason FROM public.tenants
+    WHERE id IN (${late.id}, ${recent.id}) ORDER BY slug`);
+  expect(states).toEqual([
+    { slug: 'sweep-late', subscription_status: 'suspended', suspended_reason: 'payment' },
+    { slug: 'sweep-recent', subscription_status: 'past_due', suspended_reason: null },
+  ]);
+  expect(
+    await db.pool.anyFirst(sql.unsafe`
+      SELECT actor FROM public.audit_logs WHERE tenant_id = ${late.id} AND action = 'billing.suspended'`),
+  ).toEqual(['system']);
+  // Reads still work; writes do not.
+  expect(
+    firstError(
+      await failure(api.client(late.key), CreateProductDocument, {
+        input: { sku: 'L', name: 'L' },
+      }),
+    ),
+  ).toMatchObject({ status: 402, code: 'PAYMENT_REQUIRED' });
 });

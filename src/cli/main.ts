@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { isAppError } from '../errors.js';
+import { billingCommand } from './billing.command.js';
 import { demoCommand } from './demo.command.js';
 import { keysCommand } from './keys.command.js';
 import { migrateCommand } from './migrate.command.js';
@@ -22,12 +23,13 @@ function program(): Command {
     // Reported when a command runs.
   }
   const root = new Command('capliquify')
-    .description('Operate CapLiquify: tenants, migrations, API keys and the demo tenant.')
+    .description('Operate CapLiquify: tenants, migrations, API keys, billing and the demo tenant.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   root.addCommand(tenantsCommand());
   root.addCommand(migrateCommand(defaultConcurrency));
   root.addCommand(keysCommand());
+  root.addCommand(billingCommand());
   root.addCommand(demoCommand());
   for (const command of [root, ...root.commands, ...root.commands.flatMap((c) => c.commands)]) {
     command.exitOverride();

@@ -9,6 +9,7 @@ import type { DatabasePool } from 'slonik';
 import { Authenticator } from '../auth/authenticate.js';
 import { UsageMeter } from '../billing/metering.js';
 import { RequestLimiter } from '../billing/rate-limits.js';
+import { sweepBilling } from '../billing/sweep.js';
 import type { ClerkConfig } from '../config.js';
 import type { MigrationSet } from '../db/migrations/files.js';
 import { isUpToDate, readStatus } from '../db/migrations/runner.js';
@@ -127,9 +128,19 @@ export async function buildApp(dependencies: AppDependencies) {
 
   const meter = new UsageMeter(pool, logger, dependencies.usageFlushMs ?? 1_000);
   meter.start();
+  // The billing clock (billing/sweep.ts): requests already see an overdue tenant as suspended;
+  // this makes the stored status agree, every five minutes on each server (it is idempotent).
+  const graceDays = dependencies.billingGraceDays ?? 7;
+  const sweeper = setInterval(() => {
+    sweepBilling(pool, graceDays).catch((error: unknown) =>
+      logger.warn({ err: error }, 'billing sweep failed'),
+    );
+  }, 5 * 60_000);
+  sweeper.unref();
   // onClose runs once in-flight requests are done (each counted before its response): a clean
   // shutdown writes every count.
   app.addHook('onClose', async () => {
+    clearInterval(sweeper);
     await meter.stop().catch((error: unknown) => {
       logger.error({ err: error }, 'API usage counted since the last flush could not be written');
     });
@@ -146,7 +157,7 @@ export async function buildApp(dependencies: AppDependencies) {
       metering: dependencies.metering === 'transaction' ? 'transaction' : 'memory',
       meter,
       limiter: new RequestLimiter(),
-      graceDays: dependencies.billingGraceDays ?? 7,
+      graceDays,
     },
   });
   // POST /webhooks/clerk, only when CLERK_WEBHOOK_SECRET is set.
