@@ -60,12 +60,14 @@ export async function ensureStripeCustomer(
       /* tenantStripeCustomer */
       SELECT stripe_customer_id FROM public.tenants WHERE id = ${tenant.id}`);
   }, 0);
+  if (stored === null) {
+    throw new Error(`tenant ${tenant.id} has no Stripe customer after storing one`);
+  }
   if (stored !== customer.id) {
     billing.logger.warn(
       { requestId: request.requestId, tenantId: tenant.id, created: customer.id, stored },
       'the tenant already had another Stripe customer: the one just created is unused',
     );
   }
-  if (stored === null) throw new Error(`tenant ${tenant.id} lost its Stripe customer`);
   return stored;
 }

@@ -383,8 +383,10 @@ export async function applyStripeEvent(
       const item = items.find((entry) => parseLookupKey(entry.price.lookup_key)) ?? items[0];
       const plan = parseLookupKey(item?.price.lookup_key);
       const changes: Changes = {};
-      // A cancelled subscription keeps the tenant's tier (read-only on its last plan).
-      const tier = plan && rowStatus !== 'cancelled' ? plan.tier : (existing?.tier ?? tenant.tier);
+      // A cancelled subscription keeps the tenant's tier (read-only on its last plan), and an
+      // incomplete one (its first payment outstanding) does not grant its plan yet.
+      const grantsPlan = rowStatus !== 'cancelled' && stripeStatus !== 'incomplete';
+      const tier = plan && grantsPlan ? plan.tier : (existing?.tier ?? tenant.tier);
       if (!plan && item) {
         await audit({
           action: 'billing.unknown_price',
