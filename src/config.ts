@@ -185,6 +185,23 @@ const EnvironmentSchema = z.object({
     .optional(),
   /** Browser origins allowed to call the API (CORS); CLERK_AUTHORIZED_PARTIES when unset. */
   CORS_ORIGINS: origins.optional(),
+  /** Stripe's secret key (sk_… or a restricted rk_…); billing (checkout, portal, webhooks) is off without it. */
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_\S+$/, {
+      error: 'must be a Stripe secret key (sk_test_…, sk_live_…, or a restricted rk_…)',
+    })
+    .optional(),
+  /** The Stripe webhook endpoint's signing secret (whsec_…); POST /webhooks/stripe is off without it. */
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_\S+$/, { error: 'must be a Stripe webhook signing secret (whsec_…)' })
+    .optional(),
+  /** The front end's base URL: Stripe Checkout and the billing portal send customers back to it. */
+  APP_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://app.example.com' })
+    .transform((value) => value.replace(/\/+$/, ''))
+    .default('http://localhost:3000'),
   /** Days a tenant whose payment failed (PAST_DUE) keeps writing before it becomes read-only. */
   BILLING_GRACE_DAYS: integer(7, 0).pipe(z.number().max(90)),
   /** How often each server writes the API requests it counted to usage_metrics. */
@@ -241,6 +258,17 @@ export type Config = {
   trustProxy: boolean | string[];
   billingGraceDays: number;
   usageFlushMs: number;
+  /** Stripe billing; undefined (off) when STRIPE_SECRET_KEY is not set. */
+  stripe: StripeConfig | undefined;
+  /** The front end's base URL, without a trailing slash (APP_URL). */
+  appUrl: string;
+};
+
+export type StripeConfig = {
+  /** Never logged. */
+  secretKey: string;
+  /** Verifies POST /webhooks/stripe; undefined: the endpoint answers 404. */
+  webhookSecret: string | undefined;
 };
 
 export type ClerkConfig = {
@@ -300,6 +328,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ),
     );
   }
+  if (e.STRIPE_WEBHOOK_SECRET !== undefined && e.STRIPE_SECRET_KEY === undefined) {
+    throw new ConfigError([
+      'STRIPE_WEBHOOK_SECRET: set STRIPE_SECRET_KEY too, or billing (and its webhook) stays off',
+    ]);
+  }
   return {
     logLevel: e.LOG_LEVEL,
     host: e.HOST,
@@ -343,6 +376,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     billingGraceDays: e.BILLING_GRACE_DAYS,
     usageFlushMs: e.USAGE_FLUSH_MS,
+    stripe: e.STRIPE_SECRET_KEY
+      ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET }
+      : undefined,
+    appUrl: e.APP_URL,
   };
 }
 

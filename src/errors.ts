@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'TENANT_SUSPENDED'
   | 'PAYMENT_REQUIRED'
+  | 'BILLING_UNAVAILABLE'
   | 'DATABASE_UNAVAILABLE'
   | 'MIGRATION_FAILED';
 
@@ -53,6 +54,14 @@ export class TenantSuspendedError extends AppError {
 /** The tenant's billing state forbids this (a write while read-only, a feature of a higher plan). */
 export class PaymentRequiredError extends AppError {
   readonly code = 'PAYMENT_REQUIRED';
+}
+
+/**
+ * Stripe could not be reached or refused a billing call; nothing was changed and trying again
+ * later may work. The message never carries Stripe's own (the log has it, under the request id).
+ */
+export class BillingUnavailableError extends AppError {
+  readonly code = 'BILLING_UNAVAILABLE';
 }
 
 /**

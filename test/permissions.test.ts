@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { printSchema, buildSchema, type GraphQLObjectType } from 'graphql';
 import { readFile } from 'node:fs/promises';
+import Stripe from 'stripe';
 import { createApiKey } from '../src/auth/api-keys.js';
 import { OPERATIONS } from '../src/auth/permissions.js';
 import { startApi, tenantWithKeys, type Api, type TenantWithKeys } from './support/api.js';
@@ -120,6 +121,14 @@ const TABLE: Record<string, [Level, () => { query: string; variables?: object }]
 
   'Query.auditLogs': ['audit', () => ({ query: '{ auditLogs(first: 1) { totalCount } }' })],
 
+  'Mutation.startCheckout': [
+    'owner',
+    () => ({
+      query: 'mutation { startCheckout(tier: STARTER, billingCycle: MONTHLY) { url } }',
+    }),
+  ],
+  'Mutation.billingPortal': ['owner', () => ({ query: 'mutation { billingPortal { url } }' })],
+
   'Query.tenants': ['platform', () => ({ query: '{ tenants(first: 1) { totalCount } }' })],
   'Query.tenant': ['platform', () => ({ query: `{ tenant(id: "${randomUUID()}") { id } }` })],
   'Mutation.createTenant': [
@@ -201,6 +210,14 @@ beforeAll(async () => {
   api = await startApi(db, {
     pool: await db.openPool({ interceptors: [counter.interceptor] }),
     platformAdmins: ['user_operator'],
+    // Billing on, with Stripe unreachable (nothing listens on port 1): an allowed billing call
+    // gets BILLING_UNAVAILABLE, never FORBIDDEN.
+    stripe: new Stripe('sk_test_matrix', {
+      host: '127.0.0.1',
+      port: 1,
+      protocol: 'http',
+      maxNetworkRetries: 0,
+    }),
   });
 });
 afterAll(async () => {

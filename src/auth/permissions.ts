@@ -115,6 +115,17 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
 
   'Query.auditLogs': { permission: 'audit' },
 
+  'Mutation.startCheckout': {
+    permission: 'billing',
+    audit: 'billing.checkout_started',
+    resource: { type: 'checkout_session' },
+  },
+  'Mutation.billingPortal': {
+    permission: 'billing',
+    audit: 'billing.portal_opened',
+    resource: { type: 'stripe_customer' },
+  },
+
   'Query.tenants': { permission: 'platform' },
   'Query.tenant': { permission: 'platform' },
   'Mutation.createTenant': { permission: 'platform', audit: 'tenant.created' },

@@ -9,6 +9,7 @@ import type { Authenticator } from '../auth/authenticate.js';
 import { actorOf, type Principal, type TenantInfo } from '../auth/principal.js';
 import { SerialConnection } from '../db/serialized.js';
 import { asPlatform } from '../db/tenant-transaction.js';
+import type { StripeBilling } from '../billing/stripe-calls.js';
 import type { Logger } from '../logger.js';
 import type { LifecycleContext } from '../tenants/lifecycle.js';
 import { createLoaders, type Loaders } from './loaders.js';
@@ -31,6 +32,8 @@ export type RequestContextOptions = {
   encryptionKey?: Buffer;
   /** The server's usage meter, rate limiter and billing grace period. */
   billing: BillingLimits;
+  /** Stripe checkout and portal; undefined when STRIPE_SECRET_KEY is not set. */
+  stripe?: StripeBilling;
 };
 
 export class RequestContext {
@@ -41,6 +44,7 @@ export class RequestContext {
   readonly authenticator: Authenticator;
   readonly encryptionKey: Buffer | undefined;
   readonly billing: BillingLimits;
+  readonly stripe: StripeBilling | undefined;
   private readonly pool: DatabasePool;
   private readonly lifecycleSettings: RequestContextOptions['lifecycle'];
   private session: TenantSession | undefined;
@@ -56,6 +60,7 @@ export class RequestContext {
     this.authenticator = options.authenticator;
     this.encryptionKey = options.encryptionKey;
     this.billing = options.billing;
+    this.stripe = options.stripe;
     this.pool = options.pool;
     this.lifecycleSettings = options.lifecycle;
   }

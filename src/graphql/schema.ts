@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { ApiKeyResolver } from '../resolvers/api-key.resolver.js';
+import { BillingResolver } from '../resolvers/billing.resolver.js';
 import { ProductConnectionResolver, ProductResolver } from '../resolvers/product.resolver.js';
 import { ViewerResolver } from '../resolvers/viewer.resolver.js';
 import {
@@ -47,6 +48,7 @@ export const resolvers = [
   PlatformTenantConnectionResolver,
   TenantUsageResolver,
   PlanResolver,
+  BillingResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

@@ -27,6 +27,7 @@ export type GraphQLOptions = {
   encryptionKey?: Buffer;
   lifecycle: RequestContextOptions['lifecycle'];
   billing: BillingLimits;
+  stripe?: RequestContextOptions['stripe'];
 };
 
 export async function registerGraphQL(
@@ -75,6 +76,7 @@ export async function registerGraphQL(
           lifecycle: options.lifecycle,
           encryptionKey: options.encryptionKey,
           billing: options.billing,
+          stripe: options.stripe,
         });
       } catch (error) {
         if (isAppError(error)) throw toGraphQLError(error, request.id);

@@ -69,3 +69,12 @@ export enum PeriodTypeEnum {
   QUARTERLY = 'QUARTERLY',
 }
 registerEnumType(PeriodTypeEnum, { name: 'PeriodType' });
+
+export enum BillingCycleEnum {
+  MONTHLY = 'monthly',
+  ANNUAL = 'annual',
+}
+registerEnumType(BillingCycleEnum, {
+  name: 'BillingCycle',
+  description: 'How often a plan is billed: every month, or once a year.',
+});

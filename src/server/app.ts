@@ -1,11 +1,13 @@
 /**
- * HTTP wiring: /graphql (the API), /webhooks/clerk (Clerk's events), /healthz (the process is up)
- * and /readyz (the database answers and the platform schema is current).
+ * HTTP wiring: /graphql (the API), /webhooks/clerk (Clerk's events), /webhooks/stripe (Stripe's
+ * billing events), /healthz (the process is up) and /readyz (the database answers and the
+ * platform schema is current).
  */
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { DatabasePool } from 'slonik';
+import type Stripe from 'stripe';
 import { Authenticator } from '../auth/authenticate.js';
 import { UsageMeter } from '../billing/metering.js';
 import { RequestLimiter } from '../billing/rate-limits.js';
@@ -16,6 +18,7 @@ import { isUpToDate, readStatus } from '../db/migrations/runner.js';
 import type { Logger } from '../logger.js';
 import { registerGraphQL } from '../graphql/server.js';
 import { registerClerkWebhooks } from '../webhooks/clerk.js';
+import { registerStripeWebhooks } from '../webhooks/stripe.js';
 
 export type AppDependencies = {
   pool: DatabasePool;
@@ -46,6 +49,12 @@ export type AppDependencies = {
    * 'memory' (counted per server, flushed in batches).
    */
   metering?: 'memory' | 'transaction' | 'off';
+  /** The Stripe client (STRIPE_SECRET_KEY); undefined: checkout and portal are refused. */
+  stripe?: Stripe;
+  /** Verifies POST /webhooks/stripe (STRIPE_WEBHOOK_SECRET); undefined: the route answers 404. */
+  stripeWebhookSecret?: string;
+  /** The front end's base URL for Stripe's return links (APP_URL, http://localhost:3000). */
+  appUrl?: string;
 };
 
 export async function buildApp(dependencies: AppDependencies) {
@@ -159,8 +168,22 @@ export async function buildApp(dependencies: AppDependencies) {
       limiter: new RequestLimiter(),
       graceDays,
     },
+    stripe: dependencies.stripe && {
+      stripe: dependencies.stripe,
+      pool,
+      logger,
+      appUrl: dependencies.appUrl ?? 'http://localhost:3000',
+    },
   });
   // POST /webhooks/clerk, only when CLERK_WEBHOOK_SECRET is set.
   await registerClerkWebhooks(app, { pool, logger, authenticator, lifecycle, clerk });
+  // POST /webhooks/stripe, only when Stripe is configured with STRIPE_WEBHOOK_SECRET.
+  await registerStripeWebhooks(app, {
+    pool,
+    logger,
+    authenticator,
+    stripe: dependencies.stripe,
+    webhookSecret: dependencies.stripeWebhookSecret,
+  });
   return app;
 }

@@ -2,6 +2,7 @@
  * `npm start`: open the database (embedded PostgreSQL unless DATABASE_URL is set), migrate,
  * create the demo tenant if missing (with a fresh API key), and serve HTTP until SIGINT or SIGTERM.
  */
+import { createStripeClient } from '../billing/stripe-client.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { loadMigrations } from '../db/migrations/files.js';
@@ -66,6 +67,9 @@ async function main(): Promise<void> {
       usageFlushMs: config.usageFlushMs,
       tenantRetentionDays: config.tenantRetentionDays,
       tenantRoleLogin: config.tenantRoleLogin,
+      stripe: config.stripe && createStripeClient(config.stripe),
+      stripeWebhookSecret: config.stripe?.webhookSecret,
+      appUrl: config.appUrl,
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

@@ -6,6 +6,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { ClientError, GraphQLClient } from 'graphql-request';
 import type { AddressInfo } from 'node:net';
 import { sql, type DatabasePool } from 'slonik';
+import type Stripe from 'stripe';
 import { createApiKey } from '../../src/auth/api-keys.js';
 import { createLogger } from '../../src/logger.js';
 import { buildApp } from '../../src/server/app.js';
@@ -35,6 +36,8 @@ export type ApiOptions = {
   usageFlushMs?: number;
   billingGraceDays?: number;
   metering?: 'memory' | 'transaction' | 'off';
+  /** Stripe billing (a client of a local stand-in); none: billing is off. */
+  stripe?: Stripe;
 };
 
 export async function startApi(db: TestDatabase, options: ApiOptions = {}): Promise<Api> {
@@ -51,6 +54,7 @@ export async function startApi(db: TestDatabase, options: ApiOptions = {}): Prom
     usageFlushMs: options.usageFlushMs,
     billingGraceDays: options.billingGraceDays,
     metering: options.metering,
+    stripe: options.stripe,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;

@@ -1,0 +1,178 @@
+/**
+ * POST /webhooks/stripe: Stripe's billing events (checkout completed, subscriptions, invoices).
+ *
+ * - Verified as Stripe signs: HMAC over the raw body bytes with the endpoint's signing secret,
+ *   and the stripe-signature timestamp at most 5 minutes old (stripe.webhooks.constructEvent).
+ *   Anything that does not verify or parse gets 400 with one line of JSON and changes nothing.
+ * - Each event id has one effect: the id is recorded in public.stripe_events in the same
+ *   transaction as the effect, so a redelivery (or a concurrent duplicate, which waits for the
+ *   first to commit) is answered "duplicate", and a failed effect rolls the id back too (500),
+ *   leaving Stripe's retry another go.
+ * - Off (404) unless Stripe is configured with a webhook secret. Neither the secret nor the body
+ *   is ever logged.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CommonQueryMethods, DatabasePool } from 'slonik';
+import type Stripe from 'stripe';
+import { z } from 'zod';
+import type { Authenticator } from '../auth/authenticate.js';
+import { sql } from '../db/sql.js';
+import type { Logger } from '../logger.js';
+import { applyStripeEvent, parseStripeEvent, type StripeEffectOutcome } from './stripe-events.js';
+
+export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
+
+/** The actor of every audit row a Stripe webhook writes. */
+export const STRIPE_WEBHOOK_ACTOR = 'stripe_webhook';
+
+/** How old a delivery's signature timestamp may be, in seconds (Stripe's own default). */
+export const STRIPE_TOLERANCE_SECONDS = 300;
+
+export type StripeWebhookOptions = {
+  pool: DatabasePool;
+  logger: Logger;
+  authenticator: Pick<Authenticator, 'forgetTenant'>;
+  /** The server's Stripe client (for its webhook verification); undefined: route off (404). */
+  stripe: Stripe | undefined;
+  /** The endpoint's signing secret (whsec_…); undefined: route off (404). */
+  webhookSecret: string | undefined;
+};
+
+type Result = { status: StripeEffectOutcome['status'] | 'duplicate'; tenantId: string | null };
+const DUPLICATE: Result = { status: 'duplicate', tenantId: null };
+
+/** What Stripe's verification errors mean, as one line for the sender. */
+function verificationProblem(message: string): string {
+  if (message.startsWith('Timestamp outside the tolerance zone')) {
+    return 'Stale delivery: the stripe-signature timestamp is more than 5 minutes old.';
+  }
+  if (message.startsWith('No signatures found matching')) {
+    return 'Invalid signature: stripe-signature does not match the body.';
+  }
+  if (message.startsWith('Unable to extract') || message.startsWith('No signatures found with')) {
+    return 'Invalid stripe-signature header: it needs t=<timestamp> and a v1 signature.';
+  }
+  if (message.startsWith('No webhook payload')) return 'Empty body.';
+  return 'Webhook verification failed.';
+}
+
+/** A failure for the log, without what slonik attaches to some errors (values, rows). */
+function describeFailure(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  return {
+    type: error.name,
+    message: error.message,
+    stack: error.stack,
+    code,
+    constraint,
+    cause: cause && {
+      type: cause.name,
+      message: cause.message,
+      code: (cause as { code?: unknown }).code,
+    },
+  };
+}
+
+/** Records an event id; false when it was already recorded (a redelivery). */
+async function recordStripeEvent(
+  db: CommonQueryMethods,
+  event: { id: string; type: string; created: number },
+) {
+  const recorded = await db.maybeOneFirst(sql.type(z.object({ id: z.string() }))`
+    /* recordStripeEvent */
+    INSERT INTO public.stripe_events (id, type, stripe_created_at)
+    VALUES (${event.id}, ${event.type.slice(0, 200)}, to_timestamp(${event.created}))
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id`);
+  return recorded !== null;
+}
+
+export async function registerStripeWebhooks(
+  app: FastifyInstance,
+  options: StripeWebhookOptions,
+): Promise<void> {
+  const { pool, logger, authenticator, stripe, webhookSecret } = options;
+  if (!stripe || !webhookSecret) return;
+
+  const refuse = (reply: FastifyReply, request: FastifyRequest, problem: string) => {
+    logger.warn({ requestId: request.id, problem }, 'Stripe webhook refused');
+    return reply.code(400).send({ error: problem });
+  };
+
+  // Its own scope: the body stays the bytes Stripe signed, while /graphql keeps parsing JSON.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+      done(null, body);
+    });
+
+    scope.post(STRIPE_WEBHOOK_PATH, async (request, reply) => {
+      const header = request.headers['stripe-signature'];
+      const signature = Array.isArray(header) ? header[0] : header;
+      if (!signature) return refuse(reply, request, 'Missing stripe-signature header.');
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+
+      let payload: unknown;
+      try {
+        payload = stripe.webhooks.constructEvent(
+          body,
+          signature,
+          webhookSecret,
+          STRIPE_TOLERANCE_SECONDS,
+        );
+      } catch (error) {
+        if (error instanceof SyntaxError) return refuse(reply, request, 'Invalid JSON body.');
+        if (error instanceof stripe.errors.StripeSignatureVerificationError) {
+          return refuse(reply, request, verificationProblem(error.message));
+        }
+        throw error;
+      }
+      const event = parseStripeEvent(payload);
+      if ('problem' in event) return refuse(reply, request, event.problem);
+
+      let result: Result;
+      try {
+        result = await pool.transaction(async (tx) => {
+          if (!(await recordStripeEvent(tx, event))) return DUPLICATE;
+          return applyStripeEvent(tx, event, {
+            source: {
+              actor: STRIPE_WEBHOOK_ACTOR,
+              ipAddress: request.ip,
+              userAgent: request.headers['user-agent'] ?? null,
+            },
+          });
+        }, 0);
+      } catch (error) {
+        logger.error(
+          {
+            err: describeFailure(error),
+            requestId: request.id,
+            eventId: event.id,
+            type: event.type,
+          },
+          'Stripe webhook failed',
+        );
+        return reply.code(500).send({
+          error: 'Internal error: the event was not processed; a redelivery can retry it.',
+          requestId: request.id,
+        });
+      }
+      // After the commit: a request on this server must not re-cache the old state meanwhile.
+      if (result.tenantId) authenticator.forgetTenant(result.tenantId);
+      const level = result.status === 'unknown_tenant' ? 'warn' : 'info';
+      logger[level](
+        {
+          requestId: request.id,
+          eventId: event.id,
+          type: event.type,
+          status: result.status,
+          tenantId: result.tenantId,
+        },
+        'Stripe webhook',
+      );
+      return reply.code(200).send({ status: result.status });
+    });
+  });
+}
