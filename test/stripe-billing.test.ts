@@ -31,6 +31,7 @@ import {
   type TenantWithKeys,
 } from './support/api.js';
 import { strictClerkConfig } from './support/clerk.js';
+import { applyTier } from '../src/billing/subscriptions.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { startFakeStripe, type FakeStripe } from './support/stripe.js';
 
@@ -81,11 +82,9 @@ const client = (credential: string) =>
   new GraphQLClient(graphqlUrl, { headers: { authorization: `Bearer ${credential}` } });
 /** A fresh tenant (TRIAL, starter unless told) with keys and sessions. */
 async function newTenant(tier: 'starter' | 'professional' = 'starter') {
+  // tenantWithKeys makes a Professional tenant (its keys need the plan); then the tier asked for.
   const tenant = await tenantWithKeys(db, `bill-${unique()}`);
-  if (tier !== 'starter') {
-    await db.pool.query(sql.unsafe`
-      UPDATE public.tenants SET subscription_tier = ${tier} WHERE id = ${tenant.id}`);
-  }
+  await applyTier(db.pool, tenant.id, tier);
   return tenant;
 }
 const nowSeconds = () => Math.floor(Date.now() / 1000);
