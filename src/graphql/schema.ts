@@ -25,6 +25,7 @@ import {
   PlatformTenantConnectionResolver,
   TenantUsageResolver,
 } from '../resolvers/platform.resolver.js';
+import { UsageResolver } from '../resolvers/usage.resolver.js';
 
 export const resolvers = [
   SalesResolver,
@@ -45,6 +46,7 @@ export const resolvers = [
   PlatformResolver,
   PlatformTenantConnectionResolver,
   TenantUsageResolver,
+  UsageResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
