@@ -9,6 +9,7 @@ import { demoCommand } from './demo.command.js';
 import { keysCommand } from './keys.command.js';
 import { migrateCommand } from './migrate.command.js';
 import { tenantsCommand } from './tenants.command.js';
+import { usageCommand } from './usage.command.js';
 
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;
@@ -22,13 +23,14 @@ function program(): Command {
     // Reported when a command runs.
   }
   const root = new Command('capliquify')
-    .description('Operate CapLiquify: tenants, migrations, API keys and the demo tenant.')
+    .description('Operate CapLiquify: tenants, migrations, API keys, usage and the demo tenant.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   root.addCommand(tenantsCommand());
   root.addCommand(migrateCommand(defaultConcurrency));
   root.addCommand(keysCommand());
   root.addCommand(demoCommand());
+  root.addCommand(usageCommand());
   for (const command of [root, ...root.commands, ...root.commands.flatMap((c) => c.commands)]) {
     command.exitOverride();
   }

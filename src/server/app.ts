@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { DatabasePool } from 'slonik';
 import { Authenticator } from '../auth/authenticate.js';
 import { UsageMeter } from '../billing/metering.js';
+import { scheduleUsageSnapshots } from '../billing/usage-snapshots.js';
 import { RequestLimiter } from '../billing/rate-limits.js';
 import type { ClerkConfig } from '../config.js';
 import type { MigrationSet } from '../db/migrations/files.js';
@@ -39,6 +40,12 @@ export type AppDependencies = {
   billingGraceDays?: number;
   /** How often counted API requests are written to usage_metrics (USAGE_FLUSH_MS, 1000). */
   usageFlushMs?: number;
+  /**
+   * Usage snapshots (users, products, storage, forecasts) refreshed every `intervalMs`
+   * (USAGE_SNAPSHOT_MS) through `pool` (openSnapshotPool: one connection, used once); unset:
+   * never by this server (tests, or a cron job that runs `capliquify usage refresh`).
+   */
+  usageSnapshots?: { intervalMs: number; pool: DatabasePool };
 };
 
 export async function buildApp(dependencies: AppDependencies) {
@@ -128,6 +135,12 @@ export async function buildApp(dependencies: AppDependencies) {
       logger.error({ err: error }, 'API usage counted since the last flush could not be written');
     });
   });
+
+  if (dependencies.usageSnapshots) {
+    const snapshots = scheduleUsageSnapshots({ ...dependencies.usageSnapshots, logger });
+    // Before its pool closes: a run in progress stops at its next chunk.
+    app.addHook('onClose', () => snapshots.stop());
+  }
 
   await registerGraphQL(app, {
     pool,
