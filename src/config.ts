@@ -206,6 +206,15 @@ const EnvironmentSchema = z.object({
   BILLING_GRACE_DAYS: integer(7, 0).pipe(z.number().max(90)),
   /** How often each server writes the API requests it counted to usage_metrics. */
   USAGE_FLUSH_MS: integer(1_000, 50).pipe(z.number().max(60_000)),
+  /** How often each server refreshes the usage snapshots (users, products, storage); 0: never. */
+  USAGE_SNAPSHOT_MS: integer(600_000, 0).pipe(
+    z
+      .number()
+      .max(86_400_000)
+      .refine((value) => value === 0 || value >= 1_000, {
+        error: 'must be 0 (off) or at least 1000',
+      }),
+  ),
   /**
    * Whether client addresses come from X-Forwarded-For: false, true (any proxy), or
    * comma-separated proxy addresses/CIDRs.
@@ -262,6 +271,8 @@ export type Config = {
   stripe: StripeConfig | undefined;
   /** The front end's base URL, without a trailing slash (APP_URL). */
   appUrl: string;
+  /** 0: this server never refreshes usage snapshots. */
+  usageSnapshotMs: number;
 };
 
 export type StripeConfig = {
@@ -380,6 +391,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET }
       : undefined,
     appUrl: e.APP_URL,
+    usageSnapshotMs: e.USAGE_SNAPSHOT_MS,
   };
 }
 

@@ -47,6 +47,11 @@ const TABLE: Record<string, [Level, () => { query: string; variables?: object }]
   'Query.scenarios': ['viewer', () => ({ query: '{ scenarios { id } }' })],
   'Query.scenario': ['viewer', () => ({ query: `{ scenario(id: "${randomUUID()}") { id } }` })],
   'Query.preferences': ['viewer', () => ({ query: '{ preferences { theme } }' })],
+  'Query.usage': ['viewer', () => ({ query: '{ usage { items { metric used } } }' })],
+  'Query.usageHistory': [
+    'viewer',
+    () => ({ query: '{ usageHistory(months: 2) { periodStart apiRequests } }' }),
+  ],
   'Mutation.updatePreferences': [
     'viewer',
     () => ({ query: 'mutation { updatePreferences(input: { theme: DARK }) { theme } }' }),

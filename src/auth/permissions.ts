@@ -82,6 +82,8 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'Query.scenarios': { permission: 'read' },
   'Query.scenario': { permission: 'read' },
   'Query.preferences': { permission: 'read' },
+  'Query.usage': { permission: 'read' },
+  'Query.usageHistory': { permission: 'read' },
 
   'Mutation.updatePreferences': { permission: 'preferences' },
 

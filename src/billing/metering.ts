@@ -7,8 +7,11 @@
  *
  * Exactness: a clean shutdown flushes (stop()), so counts are exact. A crash loses at most what
  * was counted since the last flush (one interval). A failed flush keeps its counts for the next
- * one. With several servers, the cap can be overshot by what the others counted since their last
- * flush (about servers x interval x request rate).
+ * one, and later flushes still run. With several servers, the cap can be overshot by what the
+ * others counted since their last flush (about servers x interval x request rate).
+ *
+ * Rows are written in (tenant_id, period_start) order, as the usage snapshots are, so a flush and
+ * a snapshot run that lock the same rows always lock them in the same order (no deadlock).
  */
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
@@ -33,11 +36,16 @@ const FlushedRow = z.object({
 const keyOf = (tenantId: string, start: Date) => `${tenantId}|${start.getTime()}`;
 
 export class UsageMeter {
-  private pending = new Map<string, Counts>();
+  /** Counted and not yet handed to a flush. */
+  private unflushed = new Map<string, Counts>();
+  /** Handed to the flush that is running, until its statement has answered. */
+  private inFlight = new Map<string, Counts>();
   /** Totals in the database as of this server's last flush, per tenant and period. */
   private readonly known = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** Moves on when a flush starts and when it ends: odd while one is on its way. */
+  private epoch = 0;
 
   constructor(
     private readonly pool: DatabasePool,
@@ -49,10 +57,10 @@ export class UsageMeter {
   record(tenantId: string, failed: boolean, now = new Date()): void {
     const { start } = periodOf(now);
     const key = keyOf(tenantId, start);
-    let counts = this.pending.get(key);
+    let counts = this.unflushed.get(key);
     if (!counts) {
       counts = { tenantId, start, requests: 0, errors: 0 };
-      this.pending.set(key, counts);
+      this.unflushed.set(key, counts);
     }
     counts.requests += 1;
     if (failed) counts.errors += 1;
@@ -61,13 +69,55 @@ export class UsageMeter {
   /** Requests of the tenant in the period of `now`, as far as this server knows. */
   used(tenantId: string, now = new Date()): number {
     const key = keyOf(tenantId, periodOf(now).start);
-    return (this.known.get(key) ?? 0) + (this.pending.get(key)?.requests ?? 0);
+    return (this.known.get(key) ?? 0) + this.pending(tenantId, now).requests;
   }
 
-  /** Flushes now; concurrent calls run one after another. */
+  /**
+   * What this server has counted for the tenant in the period of `now` and not yet written to
+   * usage_metrics, including a flush still on its way (its statement has not answered yet).
+   * Added to the row read in the same moment, this is the period's total as far as this server
+   * can tell; other servers' unflushed counts (at most one flush interval each) are not in it.
+   */
+  pending(tenantId: string, now = new Date()): { requests: number; errors: number } {
+    const key = keyOf(tenantId, periodOf(now).start);
+    const waiting = this.unflushed.get(key);
+    const flushing = this.inFlight.get(key);
+    return {
+      requests: (waiting?.requests ?? 0) + (flushing?.requests ?? 0),
+      errors: (waiting?.errors ?? 0) + (flushing?.errors ?? 0),
+    };
+  }
+
+  /**
+   * Runs `read` (a statement that reads the tenant's usage_metrics row) and returns its result
+   * with this server's pending counts, each request counted exactly once: pending() is read just
+   * before the statement, and the statement is run again (up to `attempts` times in all) when a
+   * flush was on its way or ran meanwhile, since its counts may then be both in the row and
+   * pending, or in neither. Without a flush alongside (the usual case) it is one statement.
+   */
+  async readWithPending<T>(
+    tenantId: string,
+    now: Date,
+    read: () => Promise<T>,
+    attempts = 3,
+  ): Promise<{ result: T; pending: { requests: number; errors: number } }> {
+    for (let attempt = 1; ; attempt += 1) {
+      const epoch = this.epoch;
+      const pending = this.pending(tenantId, now);
+      const result = await read();
+      const settled = epoch % 2 === 0 && epoch === this.epoch;
+      if (settled || attempt >= attempts) return { result, pending };
+    }
+  }
+
+  /**
+   * Flushes now; concurrent calls run one after another. A failed flush rejects its own promise
+   * only: the next one still runs (and writes the failed one's counts too).
+   */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.write());
-    return this.flushing;
+    const next = this.flushing.catch(() => {}).then(() => this.write());
+    this.flushing = next;
+    return next;
   }
 
   start(): void {
@@ -85,9 +135,11 @@ export class UsageMeter {
   }
 
   private async write(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const batch = [...this.pending.values()];
-    this.pending = new Map();
+    if (this.unflushed.size === 0) return;
+    const batch = [...this.unflushed.values()];
+    this.inFlight = this.unflushed;
+    this.unflushed = new Map();
+    this.epoch += 1;
     try {
       const rows = await this.pool.any(sql.type(FlushedRow)`
         /* flushUsage */
@@ -113,6 +165,7 @@ export class UsageMeter {
         ) AS u(tenant_id, period_start, requests, errors)
         -- A tenant purged since its requests were counted has nowhere to count them.
         JOIN public.tenants t ON t.id = u.tenant_id
+        ORDER BY u.tenant_id, u.period_start
         ON CONFLICT (tenant_id, period_start) DO UPDATE SET
           api_requests_count = usage_metrics.api_requests_count + EXCLUDED.api_requests_count,
           api_errors_count = usage_metrics.api_errors_count + EXCLUDED.api_errors_count
@@ -120,20 +173,24 @@ export class UsageMeter {
       for (const row of rows) {
         this.known.set(keyOf(row.tenant_id, row.period_start), row.api_requests_count);
       }
+      this.inFlight = new Map();
     } catch (error) {
       // Keep the counts for the next flush.
+      this.inFlight = new Map();
       for (const counts of batch) {
         const key = keyOf(counts.tenantId, counts.start);
-        const later = this.pending.get(key);
+        const later = this.unflushed.get(key);
         if (later) {
           later.requests += counts.requests;
           later.errors += counts.errors;
         } else {
-          this.pending.set(key, counts);
+          this.unflushed.set(key, counts);
         }
       }
       this.logger.warn({ err: error, tenants: batch.length }, 'could not flush API usage');
       throw error;
+    } finally {
+      this.epoch += 1;
     }
   }
 }

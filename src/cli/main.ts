@@ -10,6 +10,7 @@ import { demoCommand } from './demo.command.js';
 import { keysCommand } from './keys.command.js';
 import { migrateCommand } from './migrate.command.js';
 import { tenantsCommand } from './tenants.command.js';
+import { usageCommand } from './usage.command.js';
 
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;
@@ -23,7 +24,9 @@ function program(): Command {
     // Reported when a command runs.
   }
   const root = new Command('capliquify')
-    .description('Operate CapLiquify: tenants, migrations, API keys, billing and the demo tenant.')
+    .description(
+      'Operate CapLiquify: tenants, migrations, API keys, billing, usage and the demo tenant.',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   root.addCommand(tenantsCommand());
@@ -31,6 +34,7 @@ function program(): Command {
   root.addCommand(keysCommand());
   root.addCommand(billingCommand());
   root.addCommand(demoCommand());
+  root.addCommand(usageCommand());
   for (const command of [root, ...root.commands, ...root.commands.flatMap((c) => c.commands)]) {
     command.exitOverride();
   }

@@ -27,6 +27,7 @@ import {
   PlatformTenantConnectionResolver,
   TenantUsageResolver,
 } from '../resolvers/platform.resolver.js';
+import { UsageResolver } from '../resolvers/usage.resolver.js';
 
 export const resolvers = [
   SalesResolver,
@@ -49,6 +50,7 @@ export const resolvers = [
   TenantUsageResolver,
   PlanResolver,
   BillingResolver,
+  UsageResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

@@ -10,6 +10,7 @@ import type { DatabasePool } from 'slonik';
 import type Stripe from 'stripe';
 import { Authenticator } from '../auth/authenticate.js';
 import { UsageMeter } from '../billing/metering.js';
+import { scheduleUsageSnapshots } from '../billing/usage-snapshots.js';
 import { RequestLimiter } from '../billing/rate-limits.js';
 import { sweepBilling } from '../billing/sweep.js';
 import type { ClerkConfig } from '../config.js';
@@ -55,6 +56,12 @@ export type AppDependencies = {
   stripeWebhookSecret?: string;
   /** The front end's base URL for Stripe's return links (APP_URL, http://localhost:3000). */
   appUrl?: string;
+  /**
+   * Usage snapshots (users, products, storage, forecasts) refreshed every `intervalMs`
+   * (USAGE_SNAPSHOT_MS) through `pool` (openSnapshotPool: one connection, used once); unset:
+   * never by this server (tests, or a cron job that runs `capliquify usage refresh`).
+   */
+  usageSnapshots?: { intervalMs: number; pool: DatabasePool };
 };
 
 export async function buildApp(dependencies: AppDependencies) {
@@ -154,6 +161,12 @@ export async function buildApp(dependencies: AppDependencies) {
       logger.error({ err: error }, 'API usage counted since the last flush could not be written');
     });
   });
+
+  if (dependencies.usageSnapshots) {
+    const snapshots = scheduleUsageSnapshots({ ...dependencies.usageSnapshots, logger });
+    // Before its pool closes: a run in progress stops at its next chunk.
+    app.addHook('onClose', () => snapshots.stop());
+  }
 
   await registerGraphQL(app, {
     pool,

@@ -3,6 +3,8 @@
  * create the demo tenant if missing (with a fresh API key), and serve HTTP until SIGINT or SIGTERM.
  */
 import { createStripeClient } from '../billing/stripe-client.js';
+import type { DatabasePool } from 'slonik';
+import { openSnapshotPool } from '../billing/usage-snapshots.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { loadMigrations } from '../db/migrations/files.js';
@@ -26,10 +28,12 @@ async function main(): Promise<void> {
 
   let closing: Promise<void> | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let snapshotPool: DatabasePool | undefined;
   const shutdown = (signal: string) => {
     closing ??= (async () => {
       logger.info({ signal }, 'shutting down');
       await app?.close();
+      await snapshotPool?.end();
       await db.close();
       logger.info('stopped');
     })();
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
       if (demo.created) logger.info({ tenant: DEMO_SLUG, data: demo.data }, 'demo tenant created');
       demoKey = await issueDemoKey(db.pool, demo.tenant.id);
     }
+    if (config.usageSnapshotMs > 0) snapshotPool = await openSnapshotPool(db.url, config.pool);
     app = await buildApp({
       pool: db.pool,
       migrations,
@@ -65,6 +70,7 @@ async function main(): Promise<void> {
       trustProxy: config.trustProxy,
       billingGraceDays: config.billingGraceDays,
       usageFlushMs: config.usageFlushMs,
+      usageSnapshots: snapshotPool && { intervalMs: config.usageSnapshotMs, pool: snapshotPool },
       tenantRetentionDays: config.tenantRetentionDays,
       tenantRoleLogin: config.tenantRoleLogin,
       stripe: config.stripe && createStripeClient(config.stripe),
