@@ -33,6 +33,7 @@ import {
 import { failure, firstError, TEST_ENCRYPTION_KEY, type TenantWithKeys } from './support/api.js';
 import { sessionToken, strictClerkConfig } from './support/clerk.js';
 import { runCli } from './support/cli.js';
+import { hasFeature } from '../src/billing/plans.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { statementCounter } from './support/statements.js';
 
@@ -99,11 +100,19 @@ async function tenantOn(tier: Tier, slug: string): Promise<TenantWithKeys> {
     tier,
     clerkOrganizationId: organizationId,
   });
-  const keys = await Promise.all(
-    [['read', 'write'], ['read']].map((scopes) =>
-      createApiKey(db.pool, { tenantId: tenant.id, name: scopes.join('+'), scopes, actor: 'test' }),
-    ),
-  );
+  // Keys only where the plan has them (creating one on Starter is PAYMENT_REQUIRED).
+  const keys = hasFeature(tier, 'api_keys')
+    ? await Promise.all(
+        [['read', 'write'], ['read']].map((scopes) =>
+          createApiKey(db.pool, {
+            tenantId: tenant.id,
+            name: scopes.join('+'),
+            scopes,
+            actor: 'test',
+          }),
+        ),
+      )
+    : [{ key: '' }, { key: '' }];
   const companyId = await db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`
     SELECT id FROM ${sql.identifier([tenant.schemaName, 'companies'])}`);
   return {

@@ -99,7 +99,7 @@ export class UsageMeter {
     tenantId: string,
     now: Date,
     read: () => Promise<T>,
-    attempts = 3,
+    attempts = 5,
   ): Promise<{ result: T; pending: { requests: number; errors: number } }> {
     for (let attempt = 1; ; attempt += 1) {
       const epoch = this.epoch;
@@ -107,6 +107,8 @@ export class UsageMeter {
       const result = await read();
       const settled = epoch % 2 === 0 && epoch === this.epoch;
       if (settled || attempt >= attempts) return { result, pending };
+      // Let the flush that got in the way finish before reading again.
+      await this.flushing.catch(() => {});
     }
   }
 
