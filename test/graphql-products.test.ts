@@ -10,6 +10,7 @@ import {
   ProductsDocument,
   ProductsWithEverythingDocument,
   UpdateProductDocument,
+  type ProductsQuery,
 } from './generated/graphql.js';
 import {
   failure,
@@ -128,6 +129,32 @@ describe('reading products', () => {
       filter: { belowReorderPoint: true },
     });
     expect(low.products.totalCount).toBe(0);
+  });
+
+  test('newest first, a page at a time: products created within one millisecond are neither skipped nor repeated', async () => {
+    const tenant = await tenantWithKeys(db, 'same-milli');
+    // Four products whose created_at differ by microseconds inside one millisecond, one a moment later.
+    await db.pool.query(sql.unsafe`
+      INSERT INTO ${sql.identifier([tenant.schemaName, 'products'])} (company_id, sku, name, created_at)
+      SELECT ${tenant.companyId}, 'MS-' || g, 'Milli ' || g,
+        CASE WHEN g = 5 THEN '2026-03-01T10:00:00.124Z'::timestamptz
+             ELSE '2026-03-01T10:00:00.123Z'::timestamptz + make_interval(secs => g / 1000000.0) END
+      FROM generate_series(1, 5) AS g`);
+    const client = api.client(tenant.readKey);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page += 1) {
+      const result: ProductsQuery = await client.request(ProductsDocument, {
+        first: 1,
+        orderBy: 'CREATED_AT_DESC',
+        after,
+      });
+      seen.push(...result.products.edges.map((edge) => edge.node.sku));
+      if (!result.products.pageInfo.hasNextPage) break;
+      after = result.products.pageInfo.endCursor ?? null;
+    }
+    expect(seen[0]).toBe('MS-5');
+    expect([...seen].sort()).toEqual(['MS-1', 'MS-2', 'MS-3', 'MS-4', 'MS-5']);
   });
 
   test('product, productBySku and nested stock, sales totals and forecasts', async () => {

@@ -126,10 +126,13 @@ function orderClauses(
         orderBy: sql.fragment`p.sku, p.id`,
       };
     case 'CREATED_AT_DESC':
+      // Ordered by the millisecond, as far as the cursor (a JavaScript Date) can say it: rows
+      // created within one millisecond follow by id, none skipped or repeated across pages.
       return {
         seek:
-          after && sql.fragment`(p.created_at, p.id) < (${String(key)}::timestamptz, ${after.id})`,
-        orderBy: sql.fragment`p.created_at DESC, p.id DESC`,
+          after &&
+          sql.fragment`(date_trunc('milliseconds', p.created_at), p.id) < (${String(key)}::timestamptz, ${after.id})`,
+        orderBy: sql.fragment`date_trunc('milliseconds', p.created_at) DESC, p.id DESC`,
       };
     case 'UNIT_PRICE_DESC':
       return {
