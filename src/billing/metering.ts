@@ -42,6 +42,7 @@ export class UsageMeter {
   private inFlight = new Map<string, Counts>();
   /** Totals in the database as of this server's last flush, per tenant and period. */
   private readonly known = new Map<string, number>();
+  private knownPeriod = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   /** Moves on when a flush starts and when it ends: odd while one is on its way. */
@@ -172,6 +173,14 @@ export class UsageMeter {
           api_requests_count = usage_metrics.api_requests_count + EXCLUDED.api_requests_count,
           api_errors_count = usage_metrics.api_errors_count + EXCLUDED.api_errors_count
         RETURNING tenant_id, period_start, api_requests_count`);
+      // Totals of past periods are never read again: drop them when a new period begins.
+      const current = periodOf(new Date()).start.getTime();
+      if (current !== this.knownPeriod) {
+        this.knownPeriod = current;
+        for (const [key] of this.known) {
+          if (Number(key.slice(key.indexOf('|') + 1)) < current) this.known.delete(key);
+        }
+      }
       for (const row of rows) {
         this.known.set(keyOf(row.tenant_id, row.period_start), row.api_requests_count);
       }
