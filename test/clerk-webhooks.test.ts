@@ -391,6 +391,55 @@ describe('organization events', () => {
 // Memberships and users
 // ---------------------------------------------------------------------------------------------
 
+describe('membership events out of order', () => {
+  const at = (ms: number, event: ReturnType<typeof membership>) => ({
+    ...event,
+    updated_at: ms,
+  });
+
+  test('an update older than the one applied changes nothing (stale); a deletion older than a re-add does not remove', async () => {
+    const org = newOrg();
+    await deliver('organization.created', organisation(org));
+    const tenant = await tenantOf(org);
+    const userId = `user_${unique()}`;
+    const t = 1_770_000_000_000;
+    await deliver('organizationMembership.created', at(t, membership(org, userId, 'org:member')));
+    await deliver(
+      'organizationMembership.updated',
+      at(t + 2_000, membership(org, userId, 'org:admin')),
+    );
+    // A retry of an update from in between arrives last.
+    expect(
+      await deliver(
+        'organizationMembership.updated',
+        at(t + 1_000, membership(org, userId, 'org:viewer')),
+      ),
+    ).toEqual({ status: 200, body: { status: 'stale' } });
+    expect(await usersOf(userId, tenant.id)).toEqual([
+      expect.objectContaining({ role: 'admin', is_active: true }),
+    ]);
+    // Removed, then added back; the removal is delivered again after the re-add.
+    const removal = at(t + 3_000, membership(org, userId, 'org:admin'));
+    await deliver('organizationMembership.deleted', removal);
+    await deliver(
+      'organizationMembership.created',
+      at(t + 4_000, membership(org, userId, 'org:member')),
+    );
+    expect((await deliver('organizationMembership.deleted', removal)).status).toBe(200);
+    expect(await usersOf(userId, tenant.id)).toEqual([
+      expect.objectContaining({ role: 'member', is_active: true }),
+    ]);
+    // A removal newer than everything applies.
+    await deliver(
+      'organizationMembership.deleted',
+      at(t + 5_000, membership(org, userId, 'org:member')),
+    );
+    expect(await usersOf(userId, tenant.id)).toEqual([
+      expect.objectContaining({ is_active: false }),
+    ]);
+  });
+});
+
 describe('membership and user events', () => {
   test('organizationMembership.created adds the user with the mapped role, audited user.added', async () => {
     const org = newOrg();

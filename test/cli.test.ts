@@ -43,6 +43,7 @@ describe('capliquify, in the order an operator meets it', () => {
         'applied sql/public/0003_row_level_security.sql',
         'applied sql/public/0004_identity.sql',
         'applied sql/public/0005_billing.sql',
+        'applied sql/public/0006_membership_order.sql',
         'Tenant schemas at version 1: 0 migrated, 0 already current, 0 failed.',
         '',
       ].join('\n'),
@@ -265,7 +266,7 @@ describe('capliquify, in the order an operator meets it', () => {
     const status = await runCli(['migrate', 'status'], withNew);
     expect(status.stdout).toBe(
       [
-        'Public: 5 applied (0001, 0002, 0003, 0004, 0005), 0 pending.',
+        'Public: 6 applied (0001, 0002, 0003, 0004, 0005, 0006), 0 pending.',
         'Tenant migrations: latest 2; 1 tenant(s), 1 behind.',
         '  version 1: 1 tenant(s)',
         '',

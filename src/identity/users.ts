@@ -56,15 +56,30 @@ const MemberRow = z.object({
   role: z.enum(USER_ROLES),
   is_active: z.boolean(),
   email: z.string().nullable(),
+  clerk_updated_at: z.date().nullable(),
 });
-export type Member = { id: string; role: UserRole; active: boolean; email: string | null };
+export type Member = {
+  id: string;
+  role: UserRole;
+  active: boolean;
+  email: string | null;
+  /** The membership's updated_at in the newest Clerk event applied to this row. */
+  clerkUpdatedAt: Date | null;
+};
 
 const toMember = (row: z.infer<typeof MemberRow>): Member => ({
   id: row.id,
   role: row.role,
   active: row.is_active,
   email: row.email,
+  clerkUpdatedAt: row.clerk_updated_at,
 });
+
+/** True when an event about a membership is older than the newest one applied to its row. */
+const isStale = (existing: Member, updatedAt: Date | null) =>
+  updatedAt !== null &&
+  existing.clerkUpdatedAt !== null &&
+  updatedAt.getTime() < existing.clerkUpdatedAt.getTime();
 
 /** A user's row in a tenant, locked until the transaction ends; null when there is none. */
 export async function lockMember(
@@ -74,7 +89,7 @@ export async function lockMember(
 ): Promise<Member | null> {
   const row = await db.maybeOne(sql.type(MemberRow)`
     /* lockMember */
-    SELECT id, role, is_active, email FROM public.users
+    SELECT id, role, is_active, email, clerk_updated_at FROM public.users
     WHERE tenant_id = ${tenantId} AND clerk_user_id = ${clerkUserId}
     FOR UPDATE`);
   return row && toMember(row);
@@ -84,6 +99,8 @@ export async function lockMember(
 export type MembershipChange = {
   /** The plan's user limit stopped an insert or a reactivation: nothing changed. */
   quota?: { limit: number; used: number };
+  /** The event is older than one already applied to this membership: nothing changed. */
+  stale?: boolean;
   id: string;
   /** 'inserted': a new row; 'reactivated': a deactivated row made active again. */
   added: 'inserted' | 'reactivated' | null;
@@ -98,7 +115,14 @@ export type MembershipChange = {
  */
 export async function applyMembership(
   db: CommonQueryMethods,
-  member: { tenantId: string; clerkUserId: string; email: string | null; role: UserRole },
+  member: {
+    tenantId: string;
+    clerkUserId: string;
+    email: string | null;
+    role: UserRole;
+    /** The membership's updated_at in the event; an event older than the row's changes nothing. */
+    updatedAt: Date | null;
+  },
 ): Promise<MembershipChange> {
   // Adding or reactivating a user must fit the plan's user limit (billing/quotas.ts).
   await lockQuota(db, 'USERS', member.tenantId);
@@ -110,6 +134,9 @@ export async function applyMembership(
   };
   for (let attempt = 0; ; attempt += 1) {
     const existing = await lockMember(db, member.tenantId, member.clerkUserId);
+    if (existing && isStale(existing, member.updatedAt)) {
+      return { stale: true, id: existing.id, added: null, role: null, email: null };
+    }
     if (existing) {
       if (!existing.active) {
         const refused = await full(existing.id);
@@ -121,8 +148,9 @@ export async function applyMembership(
     if (refused) return refused;
     const inserted = await db.maybeOneFirst(sql.type(z.object({ id: z.string() }))`
       /* insertMember */
-      INSERT INTO public.users (tenant_id, clerk_user_id, email, role)
-      VALUES (${member.tenantId}, ${member.clerkUserId}, ${member.email}, ${member.role})
+      INSERT INTO public.users (tenant_id, clerk_user_id, email, role, clerk_updated_at)
+      VALUES (${member.tenantId}, ${member.clerkUserId}, ${member.email}, ${member.role},
+        ${timestampOrNull(member.updatedAt)})
       ON CONFLICT (tenant_id, clerk_user_id) DO NOTHING
       RETURNING id`);
     if (inserted !== null) return { id: inserted, added: 'inserted', role: null, email: null };
@@ -134,7 +162,7 @@ export async function applyMembership(
 async function updateMember(
   db: CommonQueryMethods,
   existing: Member,
-  member: { email: string | null; role: UserRole },
+  member: { email: string | null; role: UserRole; updatedAt: Date | null },
 ): Promise<MembershipChange> {
   const email = member.email ?? existing.email;
   const change: MembershipChange = {
@@ -143,28 +171,41 @@ async function updateMember(
     role: existing.role === member.role ? null : { from: existing.role, to: member.role },
     email: existing.email === email ? null : { from: existing.email, to: email },
   };
-  if (change.added || change.role || change.email) {
+  const newer =
+    member.updatedAt !== null &&
+    (existing.clerkUpdatedAt === null ||
+      member.updatedAt.getTime() > existing.clerkUpdatedAt.getTime());
+  if (change.added || change.role || change.email || newer) {
     await db.query(sql.unsafe`
       /* updateMember */
       UPDATE public.users
-      SET role = ${member.role}, email = ${email}, is_active = true, deleted_at = NULL
+      SET role = ${member.role}, email = ${email}, is_active = true, deleted_at = NULL,
+        clerk_updated_at = greatest(clerk_updated_at, ${timestampOrNull(member.updatedAt)})
       WHERE id = ${existing.id}`);
   }
   return change;
 }
 
-/** Deactivates a user's row in one tenant; its id, or null when it had none or it was inactive. */
+/**
+ * Deactivates a user's row in one tenant; its id, or null when it had none, it was inactive, or a
+ * newer membership event (updatedAt) has been applied to it since.
+ */
 export async function deactivateMember(
   db: CommonQueryMethods,
   tenantId: string,
   clerkUserId: string,
+  updatedAt: Date | null = null,
 ): Promise<string | null> {
+  const at = timestampOrNull(updatedAt);
   return db.maybeOneFirst(sql.type(z.object({ id: z.string() }))`
     /* deactivateMember */
-    UPDATE public.users SET is_active = false
+    UPDATE public.users SET is_active = false, clerk_updated_at = greatest(clerk_updated_at, ${at})
     WHERE tenant_id = ${tenantId} AND clerk_user_id = ${clerkUserId} AND is_active
+      AND (clerk_updated_at IS NULL OR ${at}::timestamptz IS NULL OR clerk_updated_at <= ${at})
     RETURNING id`);
 }
+
+const timestampOrNull = (date: Date | null) => (date ? sql.timestamp(date) : null);
 
 const TenantUserRow = z.object({ id: z.string(), tenant_id: z.string() });
 

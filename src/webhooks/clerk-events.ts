@@ -33,6 +33,8 @@ const DeletedData = z.object({ id: z.string().min(1) });
 
 const MembershipData = z.object({
   role: z.string(),
+  /** Milliseconds since the epoch, as Clerk sends it; orders events about one membership. */
+  updated_at: z.number().int().nonnegative().nullish(),
   organization: OrganisationData,
   public_user_data: z.object({
     user_id: z.string().min(1),
@@ -100,7 +102,8 @@ export type EffectContext = {
 };
 
 export type EffectOutcome = {
-  status: 'processed' | 'ignored';
+  /** stale: older than what was already applied to the same membership; nothing changed. */
+  status: 'processed' | 'ignored' | 'stale';
   /** Cached state to drop once the transaction has committed. */
   forgetTenants: string[];
   forgetUsers: string[];
@@ -120,6 +123,9 @@ const organisationOf = (data: z.infer<typeof OrganisationData>): Organisation =>
   name: data.name,
   slug: data.slug ?? null,
 });
+
+const updatedAtOf = (milliseconds: number | null | undefined) =>
+  milliseconds == null ? null : new Date(milliseconds);
 
 /** An identifier is an email only when it looks like one (it may be a phone number or username). */
 const emailOf = (identifier: string | null | undefined): string | null =>
@@ -190,7 +196,9 @@ export async function applyClerkEvent(
         clerkUserId: user.user_id,
         email: emailOf(user.identifier),
         role,
+        updatedAt: updatedAtOf(event.data.updated_at),
       });
+      if (change.stale) return outcome({}, 'stale');
       if (change.quota) {
         // The plan is full: the member gets no row (their session is then refused with
         // QUOTA_EXCEEDED); the refusal is on record.
@@ -228,7 +236,9 @@ export async function applyClerkEvent(
     case 'organizationMembership.deleted': {
       const { organization, public_user_data: user } = event.data;
       const tenant = await findTenantByOrganisation(tx, organization.id);
-      const id = tenant && (await deactivateMember(tx, tenant.id, user.user_id));
+      const id =
+        tenant &&
+        (await deactivateMember(tx, tenant.id, user.user_id, updatedAtOf(event.data.updated_at)));
       if (tenant && id) {
         await audit({
           action: 'user.removed',
