@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { ClerkConfig } from '../config.js';
 import { sql } from '../db/sql.js';
-import type { Logger } from '../logger.js';
+import { loggableError, type Logger } from '../logger.js';
 import type { LifecycleContext } from '../tenants/lifecycle.js';
 import { applyClerkEvent, parseClerkEvent, type EffectOutcome } from './clerk-events.js';
 
@@ -54,33 +54,6 @@ function verificationProblem(error: WebhookVerificationError): string {
     default:
       return `Webhook verification failed: ${error.message}.`;
   }
-}
-
-/**
- * A failure for the log, without what slonik attaches to some errors (the query's values, a row):
- * those hold parts of the body.
- */
-function describeFailure(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { message: String(error) };
-  const {
-    code,
-    constraint,
-    sql: query,
-  } = error as { code?: unknown; constraint?: unknown; sql?: unknown };
-  const cause = error.cause instanceof Error ? error.cause : undefined;
-  return {
-    type: error.name,
-    message: error.message,
-    stack: error.stack,
-    code,
-    constraint,
-    sql: typeof query === 'string' ? query : undefined,
-    cause: cause && {
-      type: cause.name,
-      message: cause.message,
-      code: (cause as { code?: unknown }).code,
-    },
-  };
 }
 
 /** Records a svix-id; false when it was already recorded (a redelivery). */
@@ -163,7 +136,7 @@ export async function registerClerkWebhooks(
         }, 0);
       } catch (error) {
         logger.error(
-          { err: describeFailure(error), requestId: request.id, svixId, type: event.type },
+          { err: loggableError(error), requestId: request.id, svixId, type: event.type },
           'Clerk webhook failed',
         );
         return reply.code(500).send({

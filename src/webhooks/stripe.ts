@@ -17,7 +17,7 @@ import type Stripe from 'stripe';
 import { z } from 'zod';
 import type { Authenticator } from '../auth/authenticate.js';
 import { sql } from '../db/sql.js';
-import type { Logger } from '../logger.js';
+import { loggableError, type Logger } from '../logger.js';
 import { applyStripeEvent, parseStripeEvent, type StripeEffectOutcome } from './stripe-events.js';
 
 export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
@@ -54,25 +54,6 @@ function verificationProblem(message: string): string {
   }
   if (message.startsWith('No webhook payload')) return 'Empty body.';
   return 'Webhook verification failed.';
-}
-
-/** A failure for the log, without what slonik attaches to some errors (values, rows). */
-function describeFailure(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { message: String(error) };
-  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
-  const cause = error.cause instanceof Error ? error.cause : undefined;
-  return {
-    type: error.name,
-    message: error.message,
-    stack: error.stack,
-    code,
-    constraint,
-    cause: cause && {
-      type: cause.name,
-      message: cause.message,
-      code: (cause as { code?: unknown }).code,
-    },
-  };
 }
 
 /** Records an event id; false when it was already recorded (a redelivery). */
@@ -147,7 +128,7 @@ export async function registerStripeWebhooks(
       } catch (error) {
         logger.error(
           {
-            err: describeFailure(error),
+            err: loggableError(error),
             requestId: request.id,
             eventId: event.id,
             type: event.type,
