@@ -10,7 +10,7 @@ import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.js';
 import { BadUserInputError } from '../errors.js';
-import type { Cursor } from '../graphql/pagination.js';
+import { microsecondKey, timestampPosition, type Cursor } from '../graphql/pagination.js';
 import { isUuid } from '../validation.js';
 
 export const AUDIT_SEVERITIES = ['info', 'warning', 'error', 'critical'] as const;
@@ -40,7 +40,7 @@ const auditLogColumns = sql.fragment`
   a.id, a.tenant_id, a.user_id, a.actor, a.action, a.resource_type, a.resource_id, a.severity,
   a.changes, a.metadata, host(a.ip_address) AS ip_address, a.user_agent, a.success,
   a.error_message, a.created_at,
-  to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_key`;
+  ${microsecondKey(sql.identifier(['a', 'created_at']))} AS created_at_key`;
 
 /** The filter as clients send it. */
 export type AuditLogFilterInput = {
@@ -129,22 +129,10 @@ export const auditLogCursor = (row: AuditLogRow): Cursor => ({
   id: row.id,
 });
 
-const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
 /** A decoded cursor that names a place in this list (not another list's cursor). */
 export function auditLogPosition(cursor: Cursor): { createdAt: string; id: string } {
-  const key = cursor.key;
-  if (
-    typeof key !== 'string' ||
-    !CURSOR_KEY.test(key) ||
-    Number.isNaN(Date.parse(key)) ||
-    !isUuid(cursor.id)
-  ) {
-    throw new BadUserInputError('Invalid cursor: pass an endCursor from a previous page.', {
-      field: 'after',
-    });
-  }
-  return { createdAt: key, id: cursor.id };
+  const { key, id } = timestampPosition(cursor);
+  return { createdAt: key, id };
 }
 
 function conditions(scope: string | null, filter: AuditLogFilter) {

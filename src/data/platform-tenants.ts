@@ -7,6 +7,7 @@
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.js';
+import { microsecondKey } from '../graphql/pagination.js';
 import { STATUSES, TIERS, type TenantStatus, type Tier } from '../tenants/tiers.js';
 
 export const PlatformTenantRow = z.object({
@@ -33,7 +34,7 @@ const platformTenantColumns = sql.fragment`
   t.id, t.slug, t.name, t.schema_name, t.subscription_tier, t.subscription_status,
   t.clerk_organization_id, t.trial_ends_at, t.created_at, t.deleted_at, t.max_users,
   t.max_entities, t.max_storage_mb, s.version AS schema_version,
-  to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_key`;
+  ${microsecondKey(sql.identifier(['t', 'created_at']))} AS created_key`;
 
 const fromTenants = sql.fragment`
   public.tenants t LEFT JOIN public.tenant_migration_state s ON s.tenant_id = t.id`;

@@ -2,7 +2,9 @@
  * Relay connections with keyset cursors. A cursor is opaque to clients: base64url of the sort
  * key and the row id, so the next page continues after that row whatever rows were added.
  */
+import { sql } from '../db/sql.js';
 import { BadUserInputError } from '../errors.js';
+import { isUuid } from '../validation.js';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
@@ -76,4 +78,29 @@ export function toPage<T>(
     },
     count,
   };
+}
+
+/**
+ * A timestamp as a cursor key, to the microsecond (a JavaScript Date keeps milliseconds only, so
+ * rows written within one millisecond would be skipped or repeated across pages).
+ */
+export const microsecondKey = (column: ReturnType<typeof sql.identifier>) =>
+  sql.fragment`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+const MICROSECOND_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/** The place a cursor of a list ordered by (timestamp, id) names; BAD_USER_INPUT otherwise. */
+export function timestampPosition(cursor: Cursor): { key: string; id: string } {
+  const key = cursor.key;
+  if (
+    typeof key !== 'string' ||
+    !MICROSECOND_KEY.test(key) ||
+    Number.isNaN(Date.parse(key)) ||
+    !isUuid(cursor.id)
+  ) {
+    throw new BadUserInputError('Invalid cursor: pass an endCursor from a previous page.', {
+      field: 'after',
+    });
+  }
+  return { key, id: cursor.id };
 }

@@ -26,7 +26,7 @@ import {
 } from '../data/platform-tenants.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
-import { decodeCursor, pageSize, toPage } from '../graphql/pagination.js';
+import { decodeCursor, pageSize, timestampPosition, toPage } from '../graphql/pagination.js';
 import { createUsageLoaders, type UsageLoaders } from '../graphql/platform-loaders.js';
 import { TierEnum } from '../schema/enums.js';
 import { TenantsArgs } from '../schema/platform-tenant.args.js';
@@ -49,17 +49,7 @@ import {
 import { isUuid } from '../validation.js';
 
 /** A cursor's key is created_at to the microsecond, as listPlatformTenants writes it. */
-const CREATED_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-function tenantsCursor(after: string) {
-  const cursor = decodeCursor(after);
-  if (typeof cursor.key !== 'string' || !CREATED_KEY.test(cursor.key)) {
-    throw new BadUserInputError('Invalid cursor: pass an endCursor from a previous page.', {
-      field: 'after',
-    });
-  }
-  return { key: cursor.key, id: cursor.id };
-}
+const tenantsCursor = (after: string) => timestampPosition(decodeCursor(after));
 
 const usageLoadersOf = (ctx: RequestContext) => createUsageLoaders((fn) => ctx.platform(fn));
 
