@@ -44,6 +44,7 @@ describe('capliquify, in the order an operator meets it', () => {
         'applied sql/public/0004_identity.sql',
         'applied sql/public/0005_billing.sql',
         'applied sql/public/0006_membership_order.sql',
+        'applied sql/public/0007_rls_role_bound.sql',
         'Tenant schemas at version 1: 0 migrated, 0 already current, 0 failed.',
         '',
       ].join('\n'),
@@ -266,7 +267,7 @@ describe('capliquify, in the order an operator meets it', () => {
     const status = await runCli(['migrate', 'status'], withNew);
     expect(status.stdout).toBe(
       [
-        'Public: 6 applied (0001, 0002, 0003, 0004, 0005, 0006), 0 pending.',
+        'Public: 7 applied (0001, 0002, 0003, 0004, 0005, 0006, 0007), 0 pending.',
         'Tenant migrations: latest 2; 1 tenant(s), 1 behind.',
         '  version 1: 1 tenant(s)',
         '',

@@ -224,7 +224,7 @@ describe('checks on migration files', () => {
     expect(back).toMatchObject({
       scope: 'public',
       rolledBack: 'sql/public/0100_feature_flags.sql',
-      toVersion: 6,
+      toVersion: 7,
     });
     expect(await exists()).toBe(false);
   });

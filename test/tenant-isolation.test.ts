@@ -135,7 +135,7 @@ describe('isolation between tenants', () => {
   ];
 
   test.each(PLATFORM_TABLES)(
-    'row-level security on public.%s: a tenant role reads only its own rows, and none without app.tenant_id',
+    'row-level security on public.%s: a tenant role reads only its own rows, none without app.tenant_id, none naming another tenant',
     async (table) => {
       // Rows for both tenants in every table.
       for (const tenant of [a, b]) {
@@ -162,6 +162,13 @@ describe('isolation between tenants', () => {
         return ids(tx);
       });
       expect(unset).toEqual([]);
+      // A tenant role that names another tenant in app.tenant_id (as SQL of its own could): nothing.
+      const borrowed = await db.pool.transaction(async (tx) => {
+        await tx.query(sql.unsafe`
+          SELECT set_config('role', ${a.schemaName}, true), set_config('app.tenant_id', ${b.id}, true)`);
+        return ids(tx);
+      });
+      expect(borrowed).toEqual([]);
       // The platform (the login role) still sees every tenant's rows.
       expect((await ids(db.pool)).length).toBeGreaterThanOrEqual(2);
     },
