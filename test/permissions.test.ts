@@ -47,6 +47,11 @@ const TABLE: Record<string, [Level, () => { query: string; variables?: object }]
   'Query.scenarios': ['viewer', () => ({ query: '{ scenarios { id } }' })],
   'Query.scenario': ['viewer', () => ({ query: `{ scenario(id: "${randomUUID()}") { id } }` })],
   'Query.preferences': ['viewer', () => ({ query: '{ preferences { theme } }' })],
+  'Query.tenantSettings': ['viewer', () => ({ query: '{ tenantSettings }' })],
+  'Mutation.updateTenantSettings': [
+    'owner',
+    () => ({ query: 'mutation { updateTenantSettings(settings: { fiscalYearStart: 4 }) }' }),
+  ],
   'Query.usage': ['viewer', () => ({ query: '{ usage { items { metric used } } }' })],
   'Query.usageHistory': [
     'viewer',

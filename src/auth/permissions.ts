@@ -82,6 +82,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'Query.scenarios': { permission: 'read' },
   'Query.scenario': { permission: 'read' },
   'Query.preferences': { permission: 'read' },
+  'Query.tenantSettings': { permission: 'read' },
   'Query.usage': { permission: 'read' },
   'Query.usageHistory': { permission: 'read' },
 
@@ -116,6 +117,12 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   },
 
   'Query.auditLogs': { permission: 'audit' },
+
+  'Mutation.updateTenantSettings': {
+    permission: 'settings',
+    audit: 'tenant.settings_changed',
+    resource: { type: 'tenant' },
+  },
 
   'Mutation.startCheckout': {
     permission: 'billing',

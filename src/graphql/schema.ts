@@ -20,6 +20,7 @@ import { WorkingCapitalResolver } from '../resolvers/working-capital.resolver.js
 import { ApiCredentialResolver } from '../resolvers/api-credential.resolver.js';
 import { AuditLogConnectionResolver, AuditLogResolver } from '../resolvers/audit-log.resolver.js';
 import { PlanResolver } from '../resolvers/plan.resolver.js';
+import { TenantSettingsResolver } from '../resolvers/tenant-settings.resolver.js';
 import { PreferencesResolver } from '../resolvers/preferences.resolver.js';
 import { ScenarioResolver } from '../resolvers/scenario.resolver.js';
 import {
@@ -49,6 +50,7 @@ export const resolvers = [
   PlatformTenantConnectionResolver,
   TenantUsageResolver,
   PlanResolver,
+  TenantSettingsResolver,
   BillingResolver,
   UsageResolver,
 ] as const;
