@@ -58,20 +58,24 @@ async function startServer(env: Record<string, string>): Promise<Started> {
 describe('npm start on a fresh machine (embedded PostgreSQL)', () => {
   let dataDir: string;
   let port: number;
+  let pgPort: number;
   let firstKey = '';
 
   beforeAll(async () => {
     const base = await mkdtemp(path.join(os.tmpdir(), 'capliquify-start-'));
     await chmod(base, 0o755);
     dataDir = path.join(base, 'pg');
+    // Two ports each found free (port + 1 could belong to anything, an outbound socket say).
     port = await freePort();
+    do pgPort = await freePort();
+    while (pgPort === port);
   });
 
   const env = () => ({
     PORT: String(port),
     HOST: '127.0.0.1',
     EMBEDDED_PG_DIR: dataDir,
-    EMBEDDED_PG_PORT: String(port + 1),
+    EMBEDDED_PG_PORT: String(pgPort),
   });
 
   test('starts PostgreSQL, migrates, creates the demo tenant, serves health and readiness, and stops cleanly on SIGINT', async () => {
