@@ -13,7 +13,7 @@
  * operators only, who may also read the audit log.
  */
 import { randomUUID } from 'node:crypto';
-import { printSchema, buildSchema, type GraphQLObjectType } from 'graphql';
+import { buildSchema, type GraphQLObjectType } from 'graphql';
 import { readFile } from 'node:fs/promises';
 import Stripe from 'stripe';
 import { createApiKey } from '../src/auth/api-keys.js';
@@ -253,7 +253,6 @@ test('the table covers every root field of the schema, and the guard’s table m
   const fields = (type: GraphQLObjectType | null | undefined) =>
     Object.keys(type?.getFields() ?? {}).map((name) => `${type!.name}.${name}`);
   const rootFields = [...fields(schema.getQueryType()), ...fields(schema.getMutationType())];
-  expect(printSchema(schema)).toContain('type Query');
   expect(Object.keys(TABLE).sort()).toEqual(rootFields.sort());
   expect(Object.keys(OPERATIONS).sort()).toEqual(rootFields.sort());
 });

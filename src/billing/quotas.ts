@@ -8,6 +8,7 @@
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.js';
+import { isActiveUser } from '../identity/active-user.js';
 import { QuotaExceededError } from '../errors.js';
 
 export type QuotaMetric = 'PRODUCTS' | 'USERS';
@@ -54,15 +55,15 @@ export async function userQuota(db: CommonQueryMethods, tenantId: string) {
   return db.one(sql.type(Usage)`
     /* userQuota */
     SELECT (SELECT max_users FROM public.tenants WHERE id = ${tenantId}) AS limit,
-      (SELECT count(*) FROM public.users
-        WHERE tenant_id = ${tenantId} AND is_active AND deleted_at IS NULL) AS used`);
+      (SELECT count(*) FROM public.users u
+        WHERE u.tenant_id = ${tenantId} AND ${isActiveUser('u')}) AS used`);
 }
 
 /** True when one more active user fits (a condition for an INSERT ... SELECT ... WHERE). */
 export const roomForUser = (tenantId: string) => sql.fragment`(
   SELECT t.max_users IS NULL OR t.max_users > (
     SELECT count(*) FROM public.users u
-    WHERE u.tenant_id = t.id AND u.is_active AND u.deleted_at IS NULL)
+    WHERE u.tenant_id = t.id AND ${isActiveUser('u')})
   FROM public.tenants t WHERE t.id = ${tenantId})`;
 
 /** True when one more active product fits, inside a tenant transaction. */

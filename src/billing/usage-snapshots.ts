@@ -37,6 +37,7 @@ import { z } from 'zod';
 import type { PoolSettings } from '../config.js';
 import { createDatabasePool } from '../db/pool.js';
 import { sql } from '../db/sql.js';
+import { isActiveUser } from '../identity/active-user.js';
 import type { Logger } from '../logger.js';
 import { periodOf } from './metering.js';
 
@@ -128,7 +129,7 @@ async function refreshChunk(
       total_entities_count, storage_used_mb, forecasts_generated)
     SELECT c.tenant_id, p.period_start, p.period_end,
       (SELECT count(*)::int FROM public.users u
-        WHERE u.tenant_id = c.tenant_id AND u.is_active AND u.deleted_at IS NULL
+        WHERE u.tenant_id = c.tenant_id AND ${isActiveUser('u')}
           AND u.last_login_at >= p.period_start AND u.last_login_at < p.period_end),
       c.products,
       (SELECT ceil(coalesce(sum(pg_catalog.pg_total_relation_size(r.oid)), 0) / 1048576.0)::int

@@ -7,6 +7,7 @@
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.js';
+import { isActiveUser } from '../identity/active-user.js';
 import { microsecondKey } from '../graphql/pagination.js';
 import { STATUSES, TIERS, type TenantStatus, type Tier } from '../tenants/tiers.js';
 
@@ -115,8 +116,8 @@ const ids = (tenantIds: readonly string[]) => sql.array(tenantIds, 'uuid');
 export async function activeUsersByTenant(db: CommonQueryMethods, tenantIds: readonly string[]) {
   return db.any(sql.type(Count)`
     /* activeUsersByTenant */
-    SELECT tenant_id, count(*)::int AS count FROM public.users
-    WHERE tenant_id = ANY(${ids(tenantIds)}) AND is_active AND deleted_at IS NULL
+    SELECT tenant_id, count(*)::int AS count FROM public.users u
+    WHERE tenant_id = ANY(${ids(tenantIds)}) AND ${isActiveUser('u')}
     GROUP BY tenant_id`);
 }
 

@@ -6,6 +6,7 @@
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.js';
+import { isActiveUser } from '../identity/active-user.js';
 
 const CurrentUsageRow = z.object({
   active_users: z.number(),
@@ -31,7 +32,7 @@ export async function currentUsage(
     /* currentUsage */
     SELECT
       (SELECT count(*)::int FROM public.users u
-        WHERE u.tenant_id = ${tenantId} AND u.is_active AND u.deleted_at IS NULL) AS active_users,
+        WHERE u.tenant_id = ${tenantId} AND ${isActiveUser('u')}) AS active_users,
       (SELECT count(*)::int FROM products p WHERE p.is_active) AS products,
       coalesce(m.api_requests_count, 0) AS api_requests,
       coalesce(m.api_errors_count, 0) AS api_errors,

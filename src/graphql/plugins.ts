@@ -43,7 +43,8 @@ async function guard(
 ): Promise<string[]> {
   const fields = rootFieldSelections(document, operation);
   let refusal: ForbiddenError | undefined;
-  for (const key of new Set(fields.map((field) => field.key))) {
+  const keys = [...new Set(fields.map((field) => field.key))];
+  for (const key of keys) {
     const refused = authorize(context.principal, key);
     if (!refused) continue;
     refusal ??= refused;
@@ -78,7 +79,7 @@ async function guard(
     }
   }
   if (refusal) throw toGraphQLError(refusal);
-  return [...new Set(fields.map((field) => field.key))];
+  return keys;
 }
 
 function finishResponse(

@@ -1,5 +1,5 @@
 import type { CommonQueryMethods } from 'slonik';
-import { Args, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { Args, Ctx, Query, Resolver } from 'type-graphql';
 import {
   auditLogCursor,
   auditLogPosition,
@@ -12,16 +12,12 @@ import type { RequestContext } from '../graphql/context.js';
 import { decodeCursor, pageSize, toPage } from '../graphql/pagination.js';
 import { AuditLogsArgs } from '../schema/audit-log.args.js';
 import { AuditLog, AuditLogConnection, auditLogFromRow } from '../schema/audit-log.type.js';
+import { totalCountResolver } from './total-count.resolver.js';
 
-@Resolver(() => AuditLogConnection)
-export class AuditLogConnectionResolver {
-  @FieldResolver(() => Int, {
-    description: 'All entries matching the filter (counted only when asked for).',
-  })
-  totalCount(@Root() connection: AuditLogConnection): Promise<number> {
-    return connection.count();
-  }
-}
+export const AuditLogConnectionResolver = totalCountResolver(
+  AuditLogConnection,
+  'All entries matching the filter (counted only when asked for).',
+);
 
 @Resolver(() => AuditLog)
 export class AuditLogResolver {

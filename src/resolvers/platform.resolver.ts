@@ -4,6 +4,7 @@
  * run the lifecycle inside the request's transaction under the login role, so the audit entry
  * carries the operator, IP and user agent and rolls back with the request.
  */
+import { totalCountResolver } from './total-count.resolver.js';
 import type { CommonQueryMethods } from 'slonik';
 import {
   Arg,
@@ -64,15 +65,10 @@ async function readTenant(
   return platformTenantFromRow(row, loaders);
 }
 
-@Resolver(() => PlatformTenantConnection)
-export class PlatformTenantConnectionResolver {
-  @FieldResolver(() => Int, {
-    description: 'All tenants matching the filter (counted only when asked for).',
-  })
-  totalCount(@Root() connection: PlatformTenantConnection): Promise<number> {
-    return connection.count();
-  }
-}
+export const PlatformTenantConnectionResolver = totalCountResolver(
+  PlatformTenantConnection,
+  'All tenants matching the filter (counted only when asked for).',
+);
 
 @Resolver(() => TenantUsage)
 export class TenantUsageResolver {

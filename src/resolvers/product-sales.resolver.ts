@@ -8,6 +8,7 @@ import { decodeCursor, pageSize, toPage } from '../graphql/pagination.js';
 import { GraphQLDate } from '../graphql/scalars.js';
 import { Product } from '../schema/product.type.js';
 import { SaleConnection, saleFromRow } from '../schema/sale.type.js';
+import { totalCountResolver } from './total-count.resolver.js';
 
 /** A sales cursor carries the row's sale date and id. */
 function decodeSalesCursor(text: string) {
@@ -24,15 +25,10 @@ function decodeSalesCursor(text: string) {
   return { saleDate: cursor.key, id: cursor.id };
 }
 
-@Resolver(() => SaleConnection)
-export class SaleConnectionResolver {
-  @FieldResolver(() => Int, {
-    description: 'All sales matching the arguments (counted only when asked for).',
-  })
-  totalCount(@Root() connection: SaleConnection): Promise<number> {
-    return connection.count();
-  }
-}
+export const SaleConnectionResolver = totalCountResolver(
+  SaleConnection,
+  'All sales matching the arguments (counted only when asked for).',
+);
 
 @Resolver(() => Product)
 export class ProductSalesResolver {

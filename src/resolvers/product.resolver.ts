@@ -1,15 +1,4 @@
-import {
-  Arg,
-  Args,
-  Ctx,
-  FieldResolver,
-  ID,
-  Int,
-  Mutation,
-  Query,
-  Resolver,
-  Root,
-} from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import {
   countProducts,
   createProduct,
@@ -37,16 +26,12 @@ import {
   inventoryLevelFromRow,
   productFromRow,
 } from '../schema/product.type.js';
+import { totalCountResolver } from './total-count.resolver.js';
 
-@Resolver(() => ProductConnection)
-export class ProductConnectionResolver {
-  @FieldResolver(() => Int, {
-    description: 'All products matching the filter (counted only when asked for).',
-  })
-  totalCount(@Root() connection: ProductConnection): Promise<number> {
-    return connection.count();
-  }
-}
+export const ProductConnectionResolver = totalCountResolver(
+  ProductConnection,
+  'All products matching the filter (counted only when asked for).',
+);
 
 @Resolver(() => Product)
 export class ProductResolver {
