@@ -196,6 +196,11 @@ export async function createTenant(
     );
     // The login role switches to the tenant role (SET ROLE) for each tenant request.
     await tx.query(sql.unsafe`GRANT ${ident} TO CURRENT_USER`);
+    // Its own rows of the platform tables, behind row-level security: the tenant group's grants
+    // (sql/public/0008), inherited through one membership row. No shared catalog row grows.
+    await tx.query(
+      sql.unsafe`/* joinTenantGroup */ SELECT public.join_tenant_group(${schemaName})`,
+    );
     await tx.query(sql.unsafe`CREATE SCHEMA ${ident}`);
     await tx.query(sql.unsafe`GRANT USAGE ON SCHEMA ${ident} TO ${ident}`);
     // Every table and sequence the owner creates in the schema, now or in a later migration,
@@ -215,14 +220,6 @@ export async function createTenant(
       INSERT INTO ${sql.identifier([schemaName, 'companies'])} (name) VALUES (${name}) RETURNING id`);
     const created = toTenant(row);
     await options.seed?.(tx, { tenant: created, companyId });
-    // Its own rows of the platform tables, behind row-level security (sql/public/0003). GRANT on
-    // a shared table rewrites that table's catalog row, so two provisioning transactions granting
-    // at once fail with "tuple concurrently updated": take turns, as late as possible (the lock
-    // lasts until commit).
-    await tx.query(sql.unsafe`
-      /* lockPlatformGrants */ SELECT pg_advisory_xact_lock(hashtextextended('capliquify:platform-grants', 0))`);
-    await tx.query(sql.unsafe`
-      /* grantPlatformReads */ SELECT public.grant_platform_reads(${schemaName})`);
     await recordAudit(tx, {
       action: 'tenant.created',
       ...auditSource(ctx.actor),

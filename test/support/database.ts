@@ -86,6 +86,17 @@ export async function createTestDatabase(
         await pool.query(sql.unsafe`DROP OWNED BY ${ident}`);
         await pool.query(sql.unsafe`DROP ROLE ${ident}`);
       }
+      const group = await pool
+        .maybeOneFirst(
+          sql.type(z.object({ name: z.string() }))`
+          SELECT public.tenant_group_role()::text AS name
+          WHERE to_regprocedure('public.tenant_group_role()') IS NOT NULL`,
+        )
+        .catch(() => null);
+      if (group) {
+        await pool.query(sql.unsafe`DROP OWNED BY ${sql.identifier([group])}`);
+        await pool.query(sql.unsafe`DROP ROLE ${sql.identifier([group])}`);
+      }
       await Promise.all(pools.map((each) => each.end()));
       await withAdmin((admin) =>
         admin.query(sql.unsafe`DROP DATABASE IF EXISTS ${sql.identifier([name])} WITH (FORCE)`),
