@@ -125,8 +125,14 @@ const EnvironmentSchema = z.object({
   DB_STATEMENT_TIMEOUT_MS: integer(15_000, 1),
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(10_000, 1),
   DB_IDLE_TIMEOUT_MS: integer(30_000, 1),
-  /** A pooled connection is closed after this many checkouts, which bounds its catalog cache. */
-  DB_CONNECTION_MAX_USES: integer(500, 1),
+  /**
+   * A pooled connection is closed once it has served this many distinct tenants: each PostgreSQL
+   * backend caches the catalog entries of every tenant schema it visits and never evicts them, so
+   * this bounds its memory (docs/architecture.md, "Connections and the catalog cache").
+   */
+  DB_CONNECTION_MAX_TENANTS: integer(100, 1),
+  /** A backstop for anything else a long-lived backend accumulates: closed after this many checkouts. */
+  DB_CONNECTION_MAX_USES: integer(100_000, 1),
   DB_CONNECTION_MAX_AGE_MS: integer(30 * 60_000, 1),
   MIGRATE_CONCURRENCY: integer(4, 1).pipe(z.number().max(64)),
   TENANT_RETENTION_DAYS: integer(30, 0),
@@ -135,6 +141,10 @@ const EnvironmentSchema = z.object({
   SQL_DIR: z.string().min(1).default('sql'),
   /** How long a server trusts a verified API key before looking it up again (0: every request). */
   API_KEY_CACHE_TTL_MS: integer(30_000, 0),
+  /** How many API keys (and, apart, Clerk organisations) a server keeps cached. */
+  API_KEY_CACHE_SIZE: integer(50_000, 1),
+  /** How often a server writes the API key uses it noted to api_keys.last_used_at. */
+  API_KEY_USE_FLUSH_MS: integer(10_000, 10),
   /** 32 bytes as 64 hex characters: encrypts saved API credentials (AES-256-GCM). */
   ENCRYPTION_KEY: z
     .string()
@@ -255,6 +265,8 @@ export type Config = {
   tenantRoleLogin: boolean;
   sqlDir: string;
   apiKeyCacheTtlMs: number;
+  apiKeyCacheSize: number;
+  keyUseFlushMs: number;
   demoTenant: boolean;
   encryptionKey: Buffer | undefined;
   /** Clerk sessions; undefined (off) when neither CLERK_JWT_KEY nor CLERK_SECRET_KEY is set. */
@@ -306,6 +318,7 @@ export type PoolSettings = {
   idleInTransactionTimeoutMs: number;
   idleTimeoutMs: number;
   maxUses: number;
+  maxTenants: number;
   maxAgeMs: number;
 };
 
@@ -361,6 +374,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       idleInTransactionTimeoutMs: e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       idleTimeoutMs: e.DB_IDLE_TIMEOUT_MS,
       maxUses: e.DB_CONNECTION_MAX_USES,
+      maxTenants: e.DB_CONNECTION_MAX_TENANTS,
       maxAgeMs: e.DB_CONNECTION_MAX_AGE_MS,
     },
     migrateConcurrency: e.MIGRATE_CONCURRENCY,
@@ -368,6 +382,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tenantRoleLogin: e.TENANT_ROLE_LOGIN,
     sqlDir: path.resolve(projectRoot, e.SQL_DIR),
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+    apiKeyCacheSize: e.API_KEY_CACHE_SIZE,
+    keyUseFlushMs: e.API_KEY_USE_FLUSH_MS,
     demoTenant: e.DEMO_TENANT,
     encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'hex') : undefined,
     clerk: clerkOn

@@ -346,6 +346,31 @@ test('a pooled connection is replaced after its maximum number of uses', async (
   expect(pids[5]).not.toBe(pids[4]);
 });
 
+test('a pooled connection is replaced once it has served its maximum number of distinct tenants', async () => {
+  const tenants = [a, b];
+  for (let n = 3; n <= 5; n += 1) {
+    tenants.push(await createTenant(db.lifecycle, { slug: `recycle-${n}`, name: `Recycle ${n}` }));
+  }
+  const recycled = await db.openPool({ maxSize: 1, maxUses: 1_000, maxTenants: 3 });
+  const pid = (tenant: Tenant) =>
+    withTenant(recycled, tenant, { readOnly: true }, (tx) =>
+      tx.oneFirst(sql.type(z.object({ pid: z.number() }))`SELECT pg_backend_pid() AS pid`),
+    );
+  // The same two tenants over and over: one backend, however many uses.
+  const twoTenants: number[] = [];
+  for (let i = 0; i < 10; i += 1) twoTenants.push(await pid(tenants[i % 2]!));
+  expect(new Set(twoTenants).size).toBe(1);
+  // A third distinct tenant reaches the limit: the backend is closed after that transaction.
+  const third = await pid(tenants[2]!);
+  expect(third).toBe(twoTenants[0]);
+  const fourth = await pid(tenants[3]!);
+  expect(fourth).not.toBe(third);
+  // The new backend counts afresh: tenants 4, 5 and 1 fill it, the next request gets another.
+  expect(await pid(tenants[4]!)).toBe(fourth);
+  expect(await pid(tenants[0]!)).toBe(fourth);
+  expect(await pid(tenants[1]!)).not.toBe(fourth);
+});
+
 test('a provisioning that fails halfway leaves no row, schema or role', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'capliquify-sql-'));
   await cp(sqlDir, dir, { recursive: true });

@@ -199,25 +199,29 @@ const KeyLookupRow = z.object({
 });
 export type KeyLookup = z.infer<typeof KeyLookupRow>;
 
-/** The key with this hash and its tenant (none for a platform key), in one query. */
-export async function findKeyByHash(
+/**
+ * The keys with these hashes, each with its tenant (none for a platform key), in one query,
+ * keyed by the hash in base64.
+ */
+export async function findKeysByHash(
   db: CommonQueryMethods,
-  hash: Buffer,
-): Promise<KeyLookup | null> {
-  return db.maybeOne(sql.type(KeyLookupRow)`
-    /* findApiKeyByHash */
-    SELECT k.id, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,
+  hashes: readonly Buffer[],
+): Promise<Map<string, KeyLookup>> {
+  const rows = await db.any(sql.type(KeyLookupRow.extend({ key_hash: z.instanceof(Buffer) }))`
+    /* findApiKeysByHash */
+    SELECT k.key_hash, k.id, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,
       t.id AS tenant_id, t.slug, t.name, t.schema_name, t.subscription_tier, t.subscription_status,
       t.deleted_at, t.trial_ends_at, t.past_due_since, t.suspended_reason, t.max_users,
       t.max_entities, t.max_storage_mb
     FROM public.api_keys k LEFT JOIN public.tenants t ON t.id = k.tenant_id
-    WHERE k.key_hash = ${sql.binary(hash)}`);
+    WHERE k.key_hash = ANY(${sql.array([...hashes], 'bytea')})`);
+  return new Map(rows.map(({ key_hash, ...lookup }) => [key_hash.toString('base64'), lookup]));
 }
 
-/** Records use, at most once a minute per key whatever the number of servers. */
-export async function touchApiKey(db: CommonQueryMethods, id: string): Promise<void> {
-  await db.query(sql.unsafe`
-    /* touchApiKey */
-    UPDATE public.api_keys SET last_used_at = now()
-    WHERE id = ${id} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`);
+/** The key with this hash and its tenant, or null. */
+export async function findKeyByHash(
+  db: CommonQueryMethods,
+  hash: Buffer,
+): Promise<KeyLookup | null> {
+  return (await findKeysByHash(db, [hash])).get(hash.toString('base64')) ?? null;
 }

@@ -10,9 +10,11 @@
  *   without a tenant gets one at once (a session can arrive before Clerk's organization.created
  *   webhook) unless provisioning on sessions is off.
  *
- * Caches live for `cacheTtlMs` (0: off). Revoking a key, or suspending or deleting a tenant,
+ * Caches live for `cacheTtlMs` (0: off), and an entry in use is refreshed in the background,
+ * batched, before it expires (refresh-cache.ts): over thousands of tenants an active credential
+ * costs no lookup on the request path. Revoking a key, or suspending or deleting a tenant,
  * through this server takes effect here at once (`forget`, `forgetTenant`); on other servers
- * within the cache's lifetime.
+ * within the cache's lifetime. A key's use is noted in memory for last_used_at (key-use.ts).
  */
 import { LRUCache } from 'lru-cache';
 import type { DatabasePool } from 'slonik';
@@ -30,11 +32,14 @@ import { recordSessionUser } from '../identity/users.js';
 import type { Logger } from '../logger.js';
 import {
   findTenantByOrganisation,
+  findTenantsByOrganisation,
   type LifecycleContext,
   type Tenant,
 } from '../tenants/lifecycle.js';
 import { isWellFormedApiKey, hashApiKey } from './api-key-format.js';
-import { findKeyByHash, touchApiKey, type KeyLookup } from './api-keys.js';
+import { findKeyByHash, findKeysByHash, type KeyLookup } from './api-keys.js';
+import type { KeyUseRecorder } from './key-use.js';
+import { RefreshAheadCache } from './refresh-cache.js';
 import { verifyClerkSession, type ClerkSession } from './clerk-session.js';
 import { roleOfScopes, type Principal, type Scope } from './principal.js';
 
@@ -66,12 +71,13 @@ export function credentialsOf(headers: Headers): string | undefined {
 const looksLikeJwt = (credential: string) =>
   /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(credential);
 
-type CachedKey = { lookup: KeyLookup | null; lastTouched: number };
 type CachedUser = { id: string; active: boolean; email: string | null; lastTouched: number };
 
 export type AuthenticatorOptions = {
   cacheTtlMs: number;
   cacheSize?: number;
+  /** Where key uses are noted for last_used_at; none: not recorded. */
+  keyUses?: KeyUseRecorder;
   /** Clerk sessions; undefined: session tokens are refused. */
   clerk?: ClerkConfig;
   /** Clerk user ids (user_…) of platform operators. */
@@ -81,9 +87,10 @@ export type AuthenticatorOptions = {
 };
 
 export class Authenticator {
-  private readonly keys: LRUCache<string, CachedKey>;
+  /** Keys by the base64 of their hash; null: no such key (refused without a lookup). */
+  private readonly keys: RefreshAheadCache<KeyLookup | null>;
   private readonly keyIds = new Map<string, string>();
-  private readonly organisations: LRUCache<string, Tenant>;
+  private readonly organisations: RefreshAheadCache<Tenant>;
   private readonly users: LRUCache<string, CachedUser>;
   private readonly caching: boolean;
   private readonly platformAdmins: ReadonlySet<string>;
@@ -94,16 +101,31 @@ export class Authenticator {
     private readonly options: AuthenticatorOptions,
   ) {
     this.caching = options.cacheTtlMs > 0;
-    const max = options.cacheSize ?? 10_000;
-    const ttl = Math.max(1, options.cacheTtlMs);
-    this.keys = new LRUCache({
+    const max = options.cacheSize ?? 50_000;
+    const onError = (error: unknown) =>
+      logger.warn({ err: error }, 'could not refresh cached credentials');
+    this.keys = new RefreshAheadCache({
       max,
-      ttl,
-      dispose: (value) => {
-        if (value.lookup) this.keyIds.delete(value.lookup.id);
+      ttlMs: options.cacheTtlMs,
+      load: async (cacheKeys) => {
+        const found = await findKeysByHash(
+          pool,
+          cacheKeys.map((cacheKey) => Buffer.from(cacheKey, 'base64')),
+        );
+        // A hash still unknown stays cached as unknown.
+        return new Map(cacheKeys.map((cacheKey) => [cacheKey, found.get(cacheKey) ?? null]));
+      },
+      onError,
+      onDispose: (lookup) => {
+        if (lookup) this.keyIds.delete(lookup.id);
       },
     });
-    this.organisations = new LRUCache({ max, ttl });
+    this.organisations = new RefreshAheadCache({
+      max,
+      ttlMs: options.cacheTtlMs,
+      load: (organisationIds) => findTenantsByOrganisation(pool, organisationIds),
+      onError,
+    });
     // Users are remembered (for the once-a-minute login stamp) whether or not caching is on.
     this.users = new LRUCache({ max, ttl: TOUCH_INTERVAL_MS });
     this.platformAdmins = options.platformAdmins ?? new Set();
@@ -129,36 +151,34 @@ export class Authenticator {
 
   /** Forgets everything cached about a tenant (after it is suspended, deleted, renamed, ...). */
   forgetTenant(tenantId: string): void {
-    for (const [cacheKey, value] of this.keys.entries()) {
-      if (value.lookup?.tenant_id === tenantId) this.keys.delete(cacheKey);
+    for (const [cacheKey, lookup] of this.keys.values()) {
+      if (lookup?.tenant_id === tenantId) this.keys.delete(cacheKey);
     }
-    for (const [organisationId, tenant] of this.organisations.entries()) {
+    for (const [organisationId, tenant] of this.organisations.values()) {
       if (tenant.id === tenantId) this.organisations.delete(organisationId);
     }
+  }
+
+  /** Resolves once the background refreshes scheduled so far are done. */
+  settled(): Promise<void> {
+    return Promise.all([this.keys.settled(), this.organisations.settled()]).then(() => {});
   }
 
   private async apiKey(key: string): Promise<Principal> {
     const hash = hashApiKey(key);
     const cacheKey = hash.toString('base64');
-    let cached = this.keys.get(cacheKey);
-    if (!cached) {
-      cached = { lookup: await findKeyByHash(this.pool, hash), lastTouched: 0 };
+    let lookup = this.keys.get(cacheKey)?.value;
+    if (lookup === undefined) {
+      lookup = await findKeyByHash(this.pool, hash);
       if (this.caching) {
-        this.keys.set(cacheKey, cached);
-        if (cached.lookup) this.keyIds.set(cached.lookup.id, cacheKey);
+        this.keys.set(cacheKey, lookup);
+        if (lookup) this.keyIds.set(lookup.id, cacheKey);
       }
     }
-    const lookup = cached.lookup;
     const refusal = refuseKey(lookup);
     if (refusal) throw refusal;
     const found = lookup!;
-    const now = Date.now();
-    if (now - cached.lastTouched > TOUCH_INTERVAL_MS) {
-      cached.lastTouched = now;
-      touchApiKey(this.pool, found.id).catch((error: unknown) =>
-        this.logger.warn({ err: error, keyId: found.id }, 'could not record API key use'),
-      );
-    }
+    this.options.keyUses?.record(found.id);
     if (found.tenant_id === null) {
       return { kind: 'platform_key', keyId: found.id, tenant: null, role: null, operator: true };
     }
@@ -229,7 +249,7 @@ export class Authenticator {
   /** The session organisation's tenant: cached, else looked up, else provisioned. */
   private async tenantOf(session: ClerkSession): Promise<Tenant> {
     const organisationId = session.organizationId!;
-    let tenant = this.organisations.get(organisationId);
+    let tenant = this.organisations.get(organisationId)?.value;
     if (!tenant) {
       tenant = (await findTenantByOrganisation(this.pool, organisationId)) ?? undefined;
       if (!tenant) {

@@ -14,7 +14,6 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { createPool, sql, type DatabasePool, type Interceptor } from 'slonik';
 import { z } from 'zod';
 import { defaultPoolSettings, loadConfig } from '../config.js';
@@ -26,6 +25,7 @@ import { createLogger } from '../logger.js';
 import { buildApp } from '../server/app.js';
 import { startBaseline, type Baseline } from './api-baseline.js';
 import type { LoadJob, LoadResult } from './api-load.js';
+import { runLoad as runLoadWorker } from './run-load.js';
 import { benchScenarios, requestBody, type Scenario } from './api-scenarios.js';
 import { seedBenchTenants, type BenchTenant } from './api-seed.js';
 
@@ -171,39 +171,7 @@ async function verify(
 
 /** Ctrl+C (or SIGTERM) stops the run; the finally block below still removes everything. */
 const stopping = new AbortController();
-
-function runLoad(job: LoadJob): Promise<LoadResult> {
-  stopping.signal.throwIfAborted();
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./api-load.js', import.meta.url), { workerData: job });
-    let settled = false;
-    const onAbort = () => {
-      void worker.terminate();
-      settle(() => reject(new Error('interrupted')));
-    };
-    stopping.signal.addEventListener('abort', onAbort, { once: true });
-    const watchdog = setTimeout(
-      () =>
-        settle(() => {
-          void worker.terminate();
-          reject(new Error(`autocannon did not finish within ${job.durationSeconds + 30} s`));
-        }),
-      (job.durationSeconds + 30) * 1000,
-    );
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(watchdog);
-      stopping.signal.removeEventListener('abort', onAbort);
-      fn();
-    };
-    worker.once('message', (result: LoadResult) => settle(() => resolve(result)));
-    worker.once('error', (error) => settle(() => reject(error)));
-    worker.once('exit', (code) =>
-      settle(() => reject(new Error(`load worker exited with ${code}`))),
-    );
-  });
-}
+const runLoad = (job: LoadJob) => runLoadWorker(job, stopping.signal);
 
 type Measured = LoadResult & {
   statements: number;

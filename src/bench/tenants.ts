@@ -1,9 +1,12 @@
 /**
- * `npm run bench:tenants`: provisioning and migration figures over 1,000 tenants, each next to a
- * baseline measured in the same run. Uses a throwaway embedded PostgreSQL with default (durable)
- * settings, or a fresh database on DATABASE_URL.
+ * `npm run bench:tenants`: what a database of many tenants costs, each figure next to a baseline
+ * measured in the same run: provisioning per block of tenants, the catalog's size, migrations,
+ * `migrate status` and `tenants list`, and a small request (viewer plus 5 products) served over
+ * 10, 1,000 and all the tenants by the same server, with the PostgreSQL backends' memory. Uses a
+ * throwaway embedded PostgreSQL with default (durable) settings, or a fresh database on
+ * DATABASE_URL (no backend memory then: it is read from /proc on this machine).
  *
- *   npm run bench:tenants -- --tenants 1000 --concurrency 4
+ *   npm run bench:tenants -- --tenants 10000 --concurrency 4 --duration 15
  */
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
@@ -12,32 +15,50 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pMap from 'p-map';
 import { createPool, sql, type Interceptor } from 'slonik';
+import { z } from 'zod';
 import { defaultPoolSettings, loadConfig, projectRoot } from '../config.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { loadMigrations } from '../db/migrations/files.js';
-import { migrate, rollback } from '../db/migrations/runner.js';
+import { migrate, readStatus, rollback } from '../db/migrations/runner.js';
 import { createDatabasePool } from '../db/pool.js';
 import { executeScript } from '../db/sql.js';
-import { createTenant } from '../tenants/lifecycle.js';
+import { createTenant, listTenants } from '../tenants/lifecycle.js';
+import { measureRequests } from './tenants-load.js';
 
 const { values: args } = parseArgs({
   options: {
     tenants: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '4' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '20' },
   },
 });
 const tenants = Number(args.tenants);
 const concurrency = Number(args.concurrency);
+const duration = Number(args.duration);
+const connections = Number(args.connections);
 if (
   !Number.isInteger(tenants) ||
   tenants < 100 ||
+  tenants > 100_000 ||
   !Number.isInteger(concurrency) ||
-  concurrency < 1
+  concurrency < 1 ||
+  !Number.isInteger(duration) ||
+  duration < 0 ||
+  duration > 600 ||
+  !Number.isInteger(connections) ||
+  connections < 1 ||
+  connections > 1_000
 ) {
-  process.stderr.write('usage: bench:tenants [--tenants N>=100] [--concurrency N>=1]\n');
+  process.stderr.write(
+    'usage: bench:tenants [--tenants 100..100000] [--concurrency N>=1] [--duration 0..600 s per load run, 0: none] [--connections 1..1000]\n',
+  );
   process.exit(2);
 }
 const config = loadConfig();
+const stopping = new AbortController();
+process.once('SIGINT', () => stopping.abort());
+process.once('SIGTERM', () => stopping.abort());
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -116,37 +137,79 @@ async function main() {
       return ms;
     };
     const baselineCount = Math.min(100, tenants);
+    const block = tenants >= 10_000 ? 1_000 : Math.max(100, Math.floor(tenants / 10));
     await bare('warmup', Math.min(20, tenants)); // connections and caches, not counted
     const bareBeforeMs = await bare('before', baselineCount);
 
+    // The largest ACL among the shared objects: it must not grow with the number of tenants.
+    const largestSharedAcl = () =>
+      pool.oneFirst(sql.type(z.object({ bytes: z.number() }))`
+        /* benchLargestSharedAcl */
+        SELECT coalesce(max(pg_column_size(c.relacl)), 0)::int8 AS bytes
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname !~ '^tenant_[0-9a-f]{32}$' AND c.relacl IS NOT NULL`);
+    const provision = (i: number) =>
+      createTenant(ctx, {
+        slug: `bench-${String(i).padStart(6, '0')}`,
+        name: `Bench ${i}`,
+        tier: 'professional',
+      });
+
     statements.reset();
-    const finishedAt: number[] = [];
     const provisionStart = performance.now();
+    await provision(0);
+    const aclAfterFirst = await largestSharedAcl();
+    const finishedAt: number[] = [performance.now()];
     await pMap(
-      Array.from({ length: tenants }, (_, i) => i),
+      Array.from({ length: tenants - 1 }, (_, i) => i + 1),
       async (i) => {
-        await createTenant(ctx, {
-          slug: `bench-${String(i).padStart(5, '0')}`,
-          name: `Bench ${i}`,
-        });
+        await provision(i);
         finishedAt.push(performance.now());
+        if (finishedAt.length % block === 0) {
+          process.stderr.write(`  provisioned ${finishedAt.length} of ${tenants}\r`);
+        }
       },
       { concurrency },
     );
     const provisionMs = performance.now() - provisionStart;
     const perTenantStatements = statements.count() / tenants;
-    const window = Math.min(100, tenants);
-    const firstMs = finishedAt[window - 1]! - provisionStart;
-    const lastMs = finishedAt[tenants - 1]! - finishedAt[tenants - window - 1]!;
     const bareAfterMs = await bare('after', baselineCount);
 
     out('provisioning (row, role, schema, 9 tables with their indexes, state, company, audit)');
     out(
       `  createTenant x ${tenants}: ${seconds(provisionMs)}, ${rate(tenants, provisionMs)} (${perTenantStatements.toFixed(0)} statements each)`,
     );
-    out(`    first ${window}: ${rate(window, firstMs)}; last ${window}: ${rate(window, lastMs)}`);
+    const blocks: string[] = [];
+    for (let from = 0; from < tenants; from += block) {
+      const to = Math.min(tenants, from + block);
+      const startedAt = from === 0 ? provisionStart : finishedAt[from - 1]!;
+      blocks.push(`${rate(to - from, finishedAt[to - 1]! - startedAt)}`);
+    }
+    out(`  per block of ${block}: ${blocks.join(', ')}`);
     out(
       `  baseline, bare CREATE SCHEMA + the same DDL x ${baselineCount}: ${rate(baselineCount, bareBeforeMs)} on an empty database, ${rate(baselineCount, bareAfterMs)} beside ${tenants} tenants`,
+    );
+    out();
+
+    const catalog = await pool.one(sql.type(
+      z.object({
+        relations: z.number(),
+        attributes: z.number(),
+        memberships: z.number(),
+        bytes: z.number(),
+      }),
+    )`
+      /* benchCatalogSize */
+      SELECT (SELECT count(*) FROM pg_class)::int8 AS relations,
+        (SELECT count(*) FROM pg_attribute)::int8 AS attributes,
+        (SELECT count(*) FROM pg_auth_members)::int8 AS memberships,
+        pg_database_size(current_database())::int8 AS bytes`);
+    out(`catalog with ${tenants} tenants`);
+    out(
+      `  pg_class ${catalog.relations} rows, pg_attribute ${catalog.attributes} rows, pg_auth_members ${catalog.memberships} rows; database ${(catalog.bytes / 2 ** 20).toFixed(0)} MiB`,
+    );
+    out(
+      `  largest ACL outside the tenant schemas: ${aclAfterFirst} bytes after the first tenant, ${await largestSharedAcl()} bytes after the last (a row holds at most 8,160)`,
     );
     out();
 
@@ -176,6 +239,14 @@ async function main() {
     out(
       `  baseline, one version lookup per tenant: ${perSchemaMs.toFixed(0)} ms, ${statements.count()} statements`,
     );
+    const median = async (fn: () => Promise<unknown>) => {
+      const times: number[] = [];
+      for (let i = 0; i < 5; i += 1) times.push((await timed(fn))[1]);
+      return times.sort((x, y) => x - y)[2]!;
+    };
+    out(
+      `  capliquify migrate status: median ${(await median(() => readStatus(pool, migrations))).toFixed(1)} ms; capliquify tenants list: median ${(await median(() => listTenants(pool))).toFixed(0)} ms for ${tenants} rows`,
+    );
     out();
 
     // A one-column migration over every tenant, at concurrency 1 and at the configured one.
@@ -197,6 +268,25 @@ async function main() {
       const [back, backMs] = await timed(() => rollback(pool, withColumn, { concurrency: level }));
       if (back.migrated !== tenants) throw new Error('rollback did not revert every tenant');
       out(`  rollback at concurrency ${level}: ${seconds(backMs)}, ${rate(tenants, backMs)}`);
+    }
+    out();
+
+    if (duration > 0) {
+      const refs = await pool.any(sql.type(z.object({ id: z.string(), schemaName: z.string() }))`
+        SELECT id, schema_name AS "schemaName" FROM public.tenants ORDER BY slug`);
+      await pool.query(sql.unsafe`VACUUM (ANALYZE)`);
+      await measureRequests({
+        url: url.toString(),
+        pool,
+        migrations,
+        config,
+        tenants: refs,
+        duration,
+        connections,
+        concurrency,
+        signal: stopping.signal,
+        out,
+      });
     }
   } finally {
     // Tenant roles belong to the cluster: on a shared server, drop them with the database.

@@ -1,7 +1,7 @@
 /**
  * The connection pool: bounded, with statement and idle-in-transaction timeouts, and connections
- * recycled after a bounded number of checkouts (each PostgreSQL backend caches the catalog of
- * every schema it has touched and never evicts it).
+ * recycled after a bounded number of distinct tenants (each PostgreSQL backend caches the catalog
+ * of every schema it has touched and never evicts it) or checkouts.
  */
 import { createPgDriverFactory } from '@slonik/pg-driver';
 import {
@@ -14,6 +14,7 @@ import {
 import type { PoolSettings } from '../config.js';
 import { DatabaseUnavailableError } from '../errors.js';
 import { describeConnectionFailure } from './errors.js';
+import { ENTER_TENANT } from './tenant-transaction.js';
 
 export type { DatabasePool };
 
@@ -24,12 +25,15 @@ export type PoolOptions = PoolSettings & {
 };
 
 /**
- * Wraps the pg driver so that a connection is closed on release once it has been checked out
- * `maxUses` times. Slonik destroys a connection whose release fails, and the next checkout opens
- * a fresh backend with an empty catalog cache.
+ * Wraps the pg driver so that a connection is closed on release once it has served `maxTenants`
+ * distinct tenants (what grows a backend's catalog cache) or been checked out `maxUses` times.
+ * Slonik destroys a connection whose release fails, and the next checkout opens a fresh backend
+ * with an empty cache. A tenant is recognised by the statement every tenant transaction starts
+ * with (ENTER_TENANT), whose first UUID-shaped parameter is the tenant's id: one string
+ * comparison per statement, and a Set per connection.
  */
 export function recyclingDriverFactory(
-  maxUses: number,
+  limits: { maxUses: number; maxTenants: number },
   base = createPgDriverFactory(),
 ): DriverFactory {
   return async (parameters) => {
@@ -38,11 +42,24 @@ export function recyclingDriverFactory(
       createClient: async () => {
         const client = await driver.createClient();
         let uses = 0;
+        const tenants = new Set<string>();
         return {
           ...client,
+          query: (text, values, options) => {
+            if (text.startsWith(ENTER_TENANT) && values) {
+              const id = values.find((value) => typeof value === 'string' && UUID.test(value));
+              if (id !== undefined) tenants.add(id as string);
+            }
+            return client.query(text, values, options);
+          },
           release: async () => {
             uses += 1;
-            if (uses >= maxUses) throw new Error('connection reached its maximum number of uses');
+            if (uses >= limits.maxUses) {
+              throw new Error('connection reached its maximum number of uses');
+            }
+            if (tenants.size >= limits.maxTenants) {
+              throw new Error('connection reached its maximum number of tenants');
+            }
             await client.release();
           },
         };
@@ -50,6 +67,8 @@ export function recyclingDriverFactory(
     };
   };
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const typeParsers = [
   // Row counts and sums of integers: exact as numbers far beyond any count we keep.
@@ -72,7 +91,7 @@ export async function createDatabasePool(options: PoolOptions): Promise<Database
       connectionRetryLimit: 1,
       captureStackTrace: false,
       typeParsers,
-      driverFactory: recyclingDriverFactory(options.maxUses),
+      driverFactory: recyclingDriverFactory(options),
       interceptors: options.interceptors ?? [],
       // Requests only ever use LOCAL settings inside their own transaction, so a released
       // connection carries no state and needs no DISCARD ALL round trip.

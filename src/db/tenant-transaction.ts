@@ -10,6 +10,9 @@ import { sql } from './sql.js';
 
 export type TenantTransaction = DatabaseTransactionConnection;
 
+/** How the first statement of every tenant transaction begins: the pool counts tenants by it. */
+export const ENTER_TENANT = '/* enterTenant */';
+
 export type TenantTransactionOptions = {
   readOnly: boolean;
   /**

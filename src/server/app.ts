@@ -9,6 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { DatabasePool } from 'slonik';
 import type Stripe from 'stripe';
 import { Authenticator } from '../auth/authenticate.js';
+import { KeyUseRecorder } from '../auth/key-use.js';
 import { UsageMeter } from '../billing/metering.js';
 import { scheduleUsageSnapshots } from '../billing/usage-snapshots.js';
 import { RequestLimiter } from '../billing/rate-limits.js';
@@ -27,6 +28,10 @@ export type AppDependencies = {
   logger: Logger;
   /** How long a verified API key is trusted before it is looked up again (0: always). */
   apiKeyCacheTtlMs: number;
+  /** How many keys and organisations the server keeps (API_KEY_CACHE_SIZE, 50,000). */
+  apiKeyCacheSize?: number;
+  /** How often key uses are written to last_used_at (API_KEY_USE_FLUSH_MS, 10,000). */
+  keyUseFlushMs?: number;
   /** Key for saved API credentials; saveApiCredential refuses to work without one. */
   encryptionKey?: Buffer;
   /** Clerk sessions and webhooks; undefined: both are refused. */
@@ -134,9 +139,13 @@ export async function buildApp(dependencies: AppDependencies) {
     roleLogin: dependencies.tenantRoleLogin ?? false,
   };
   const clerk = dependencies.clerk;
+  const keyUses = new KeyUseRecorder(pool, logger, dependencies.keyUseFlushMs ?? 10_000);
+  keyUses.start();
   // One per server: GraphQL authenticates with it; webhooks and platform fields make it forget.
   const authenticator = new Authenticator(pool, logger, {
     cacheTtlMs: dependencies.apiKeyCacheTtlMs,
+    cacheSize: dependencies.apiKeyCacheSize,
+    keyUses,
     clerk,
     platformAdmins: dependencies.platformAdmins ?? new Set(),
     provisioning: clerk?.provisionOnSession ? { ...lifecycle, pool, actor: 'system' } : undefined,
@@ -160,6 +169,8 @@ export async function buildApp(dependencies: AppDependencies) {
     await meter.stop().catch((error: unknown) => {
       logger.error({ err: error }, 'API usage counted since the last flush could not be written');
     });
+    await keyUses.stop();
+    await authenticator.settled();
   });
 
   if (dependencies.usageSnapshots) {

@@ -63,6 +63,8 @@ async function main(): Promise<void> {
       migrations,
       logger,
       apiKeyCacheTtlMs: config.apiKeyCacheTtlMs,
+      apiKeyCacheSize: config.apiKeyCacheSize,
+      keyUseFlushMs: config.keyUseFlushMs,
       encryptionKey: config.encryptionKey,
       clerk: config.clerk,
       platformAdmins: config.platformAdmins,

@@ -242,15 +242,26 @@ export async function getTenant(pool: CommonQueryMethods, slugOrId: string): Pro
   return toTenant(row);
 }
 
+/** The tenants of these Clerk organisations (deleted ones included), by organisation id. */
+export async function findTenantsByOrganisation(
+  db: CommonQueryMethods,
+  clerkOrganizationIds: readonly string[],
+): Promise<Map<string, Tenant>> {
+  const rows = await db.any(sql.type(TenantRow)`
+    /* findTenantsByOrganisation */
+    SELECT ${tenantColumns} FROM public.tenants
+    WHERE clerk_organization_id = ANY(${sql.array(clerkOrganizationIds, 'text')})`);
+  return new Map(rows.map((row) => [row.clerk_organization_id!, toTenant(row)]));
+}
+
 /** The tenant of a Clerk organisation (deleted ones included), or null when it has none. */
 export async function findTenantByOrganisation(
   db: CommonQueryMethods,
   clerkOrganizationId: string,
 ): Promise<Tenant | null> {
-  const row = await db.maybeOne(sql.type(TenantRow)`
-    /* findTenantByOrganisation */
-    SELECT ${tenantColumns} FROM public.tenants WHERE clerk_organization_id = ${clerkOrganizationId}`);
-  return row && toTenant(row);
+  return (
+    (await findTenantsByOrganisation(db, [clerkOrganizationId])).get(clerkOrganizationId) ?? null
+  );
 }
 
 export type TenantListing = Tenant & {

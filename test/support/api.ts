@@ -34,6 +34,7 @@ export type ApiOptions = {
   trustProxy?: boolean | string[];
   /** How often counted requests reach usage_metrics (1 s by default). */
   usageFlushMs?: number;
+  keyUseFlushMs?: number;
   billingGraceDays?: number;
   metering?: 'memory' | 'transaction' | 'off';
   /** Stripe billing (a client of a local stand-in); none: billing is off. */
@@ -52,6 +53,7 @@ export async function startApi(db: TestDatabase, options: ApiOptions = {}): Prom
     corsOrigins: options.corsOrigins,
     trustProxy: options.trustProxy,
     usageFlushMs: options.usageFlushMs,
+    keyUseFlushMs: options.keyUseFlushMs ?? 100,
     billingGraceDays: options.billingGraceDays,
     metering: options.metering,
     stripe: options.stripe,

@@ -36,6 +36,7 @@ export type TestDatabase = {
   openPool(options?: {
     maxSize?: number;
     maxUses?: number;
+    maxTenants?: number;
     interceptors?: Interceptor[];
   }): Promise<DatabasePool>;
   drop(): Promise<void>;

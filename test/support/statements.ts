@@ -7,7 +7,7 @@ import type { Interceptor } from 'slonik';
  * Statements the server sends on timers, not for any request: the usage meter's flush (each
  * second) and the billing sweep. A count of a request's statements leaves them out.
  */
-const BACKGROUND = /\/\* (flushUsage|suspendOverdueTenants) \*\//;
+const BACKGROUND = /\/\* (flushUsage|suspendOverdueTenants|recordApiKeyUse) \*\//;
 
 export function statementCounter() {
   const statements: string[] = [];
