@@ -12,6 +12,8 @@ export type LoadJob = {
   keys: string[];
   durationSeconds: number;
   connections: number;
+  /** Stop after this many requests instead (durationSeconds then only bounds the watchdog). */
+  amount?: number;
 };
 
 export type LoadResult = {
@@ -35,7 +37,7 @@ const options: autocannon.Options = {
   method: 'POST',
   headers: { 'content-type': 'application/json' },
   body: job.body,
-  duration: job.durationSeconds,
+  ...(job.amount ? { amount: job.amount } : { duration: job.durationSeconds }),
   connections: job.connections,
   timeout: 10,
   requests: [

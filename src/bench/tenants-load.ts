@@ -165,7 +165,7 @@ export async function measureRequests(options: Options): Promise<void> {
     }
     const { pool: settings } = options.config;
     out(
-      `  one server: pool of ${settings.maxSize}, connections recycled after ${settings.maxTenants} distinct tenants or ${settings.maxUses} uses, key cache ${options.config.apiKeyCacheTtlMs / 1000} s; ${options.connections} HTTP connections, ${options.duration} s per tier after 3 s of warm-up, round-robin over the tier's tenants`,
+      `  one server: pool of ${settings.maxSize}, connections recycled after ${settings.maxTenants} distinct tenants or ${settings.maxUses} uses, key cache ${options.config.apiKeyCacheTtlMs / 1000} s; ${options.connections} HTTP connections, ${options.duration} s per tier after a warm-up (one request per tenant, then 3 s), round-robin over the tier's tenants`,
     );
     out(
       `  ${'tenants'.padStart(8)}${'requests/s'.padStart(12)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'failed'.padStart(8)}${'SQL/req'.padStart(9)}${'new conns'.padStart(11)}  backend memory (private)`,
@@ -179,6 +179,8 @@ export async function measureRequests(options: Options): Promise<void> {
         keys: keys.slice(0, count),
         connections: options.connections,
       };
+      // Warm-up: every tenant of the tier once (its key cached, as in a steady state), then 3 s.
+      await runLoad({ ...job, amount: count, durationSeconds: 600 }, options.signal);
       await runLoad({ ...job, durationSeconds: 3 }, options.signal);
       statements = 0;
       const sessionsBefore = await sessions(pool);

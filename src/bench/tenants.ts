@@ -166,7 +166,9 @@ async function main() {
         await provision(i);
         finishedAt.push(performance.now());
         if (finishedAt.length % block === 0) {
-          process.stderr.write(`  provisioned ${finishedAt.length} of ${tenants}\r`);
+          if (process.stderr.isTTY) {
+            process.stderr.write(`  provisioned ${finishedAt.length} of ${tenants}\r`);
+          }
         }
       },
       { concurrency },
@@ -274,7 +276,6 @@ async function main() {
     if (duration > 0) {
       const refs = await pool.any(sql.type(z.object({ id: z.string(), schemaName: z.string() }))`
         SELECT id, schema_name AS "schemaName" FROM public.tenants ORDER BY slug`);
-      await pool.query(sql.unsafe`VACUUM (ANALYZE)`);
       await measureRequests({
         url: url.toString(),
         pool,

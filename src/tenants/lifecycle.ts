@@ -196,11 +196,6 @@ export async function createTenant(
     );
     // The login role switches to the tenant role (SET ROLE) for each tenant request.
     await tx.query(sql.unsafe`GRANT ${ident} TO CURRENT_USER`);
-    // Its own rows of the platform tables, behind row-level security: the tenant group's grants
-    // (sql/public/0008), inherited through one membership row. No shared catalog row grows.
-    await tx.query(
-      sql.unsafe`/* joinTenantGroup */ SELECT public.join_tenant_group(${schemaName})`,
-    );
     await tx.query(sql.unsafe`CREATE SCHEMA ${ident}`);
     await tx.query(sql.unsafe`GRANT USAGE ON SCHEMA ${ident} TO ${ident}`);
     // Every table and sequence the owner creates in the schema, now or in a later migration,
@@ -220,6 +215,13 @@ export async function createTenant(
       INSERT INTO ${sql.identifier([schemaName, 'companies'])} (name) VALUES (${name}) RETURNING id`);
     const created = toTenant(row);
     await options.seed?.(tx, { tenant: created, companyId });
+    // Its own rows of the platform tables, behind row-level security: the tenant group's grants
+    // (sql/public/0008), inherited through one membership row, so no shared catalog row grows.
+    // Granting a role locks it until commit (PostgreSQL 16+), and concurrent provisionings grant
+    // the same group: as late as possible, so they queue only for the commit.
+    await tx.query(
+      sql.unsafe`/* joinTenantGroup */ SELECT public.join_tenant_group(${schemaName})`,
+    );
     await recordAudit(tx, {
       action: 'tenant.created',
       ...auditSource(ctx.actor),
