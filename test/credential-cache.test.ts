@@ -52,25 +52,26 @@ async function newKeys(slug: string, count: number) {
 test('keys in use are refreshed ahead of expiry in one background lookup, never on their requests', async () => {
   const keys = await newKeys('refresh-ahead', 3);
   seen.length = 0;
-  const started = Date.now();
   for (const { key } of keys) await api.client(key).request(ViewerDocument);
+  const cachedAt = Date.now();
   // First use: each key looked up once, on its request.
   expect(named('findApiKeysByHash')).toHaveLength(3);
 
   // Past half the TTL, a use serves the cached entry and schedules a refresh; the three are
   // looked up together, in one statement, after their requests have answered.
-  await sleep(TTL_MS / 2 + 100 - (Date.now() - started));
+  await sleep(TTL_MS / 2 + 100 - (Date.now() - cachedAt));
   seen.length = 0;
-  for (const { key } of keys) await api.client(key).request(ViewerDocument);
+  await Promise.all(keys.map(({ key }) => api.client(key).request(ViewerDocument)));
   await sleep(400);
-  const refreshes = named('findApiKeysByHash');
-  expect(refreshes).toHaveLength(1);
+  expect(named('findApiKeysByHash')).toHaveLength(0);
+  expect(named('refreshApiKeys')).toHaveLength(1);
 
   // Past the first entries' TTL, the refreshed ones are still trusted: no lookup at all.
-  await sleep(Math.max(0, TTL_MS + 100 - (Date.now() - started)));
+  await sleep(Math.max(0, TTL_MS + 100 - (Date.now() - cachedAt)));
   seen.length = 0;
   for (const { key } of keys) await api.client(key).request(ViewerDocument);
   expect(named('findApiKeysByHash')).toHaveLength(0);
+  expect(named('refreshApiKeys')).toHaveLength(0);
 });
 
 test('a key revoked through another server is refused within the TTL, though it never stopped being used', async () => {
@@ -101,13 +102,15 @@ test('key uses reach last_used_at in one statement per flush, and none on the re
   const keys = await newKeys('key-uses', 5);
   await sleep(400); // let a flush of earlier tests' uses go by
   seen.length = 0;
-  for (let i = 0; i < 20; i += 1) await api.client(keys[i % 5]!.key).request(ViewerDocument);
-  const duringRequests = named('recordApiKeyUse').length;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) => api.client(keys[i % 5]!.key).request(ViewerDocument)),
+  );
   await sleep(700);
-  // At most one flush fell inside the 20 requests; the five keys were written by at most two.
-  expect(named('recordApiKeyUse').length).toBeGreaterThanOrEqual(1);
-  expect(named('recordApiKeyUse').length).toBeLessThanOrEqual(duringRequests + 1);
-  expect(named('recordApiKeyUse').length).toBeLessThanOrEqual(2);
+  // One statement per flush interval at most, whatever the number of requests and keys.
+  const flushes = named('recordApiKeyUse').length;
+  expect(flushes).toBeGreaterThanOrEqual(1);
+  expect(flushes).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / 300) + 1);
   expect(named('touchApiKey')).toEqual([]);
   const stamped = await db.pool.anyFirst(sql.type(z.object({ id: z.string() }))`
     SELECT id FROM public.api_keys

@@ -201,21 +201,28 @@ export type KeyLookup = z.infer<typeof KeyLookupRow>;
 
 /**
  * The keys with these hashes, each with its tenant (none for a platform key), in one query,
- * keyed by the hash in base64.
+ * keyed by the hash in base64. Named `refreshApiKeys` when it runs as a cache's background
+ * refresh, `findApiKeysByHash` when a request waits on it, so logs and counts tell them apart.
  */
 export async function findKeysByHash(
   db: CommonQueryMethods,
   hashes: readonly Buffer[],
+  purpose: 'request' | 'refresh' = 'request',
 ): Promise<Map<string, KeyLookup>> {
-  const rows = await db.any(sql.type(KeyLookupRow.extend({ key_hash: z.instanceof(Buffer) }))`
-    /* findApiKeysByHash */
+  const lookup = sql.fragment`
     SELECT k.key_hash, k.id, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,
       t.id AS tenant_id, t.slug, t.name, t.schema_name, t.subscription_tier, t.subscription_status,
       t.deleted_at, t.trial_ends_at, t.past_due_since, t.suspended_reason, t.max_users,
       t.max_entities, t.max_storage_mb
     FROM public.api_keys k LEFT JOIN public.tenants t ON t.id = k.tenant_id
-    WHERE k.key_hash = ANY(${sql.array([...hashes], 'bytea')})`);
-  return new Map(rows.map(({ key_hash, ...lookup }) => [key_hash.toString('base64'), lookup]));
+    WHERE k.key_hash = ANY(${sql.array([...hashes], 'bytea')})`;
+  const Row = KeyLookupRow.extend({ key_hash: z.instanceof(Buffer) });
+  const rows = await db.any(
+    purpose === 'refresh'
+      ? sql.type(Row)`/* refreshApiKeys */ ${lookup}`
+      : sql.type(Row)`/* findApiKeysByHash */ ${lookup}`,
+  );
+  return new Map(rows.map(({ key_hash, ...found }) => [key_hash.toString('base64'), found]));
 }
 
 /** The key with this hash and its tenant, or null. */

@@ -111,6 +111,7 @@ export class Authenticator {
         const found = await findKeysByHash(
           pool,
           cacheKeys.map((cacheKey) => Buffer.from(cacheKey, 'base64')),
+          'refresh',
         );
         // A hash still unknown stays cached as unknown.
         return new Map(cacheKeys.map((cacheKey) => [cacheKey, found.get(cacheKey) ?? null]));
