@@ -130,7 +130,7 @@ const EnvironmentSchema = z.object({
    * backend caches the catalog entries of every tenant schema it visits and never evicts them, so
    * this bounds its memory (docs/architecture.md, "Connections and the catalog cache").
    */
-  DB_CONNECTION_MAX_TENANTS: integer(100, 1),
+  DB_CONNECTION_MAX_TENANTS: integer(500, 1),
   /** A backstop for anything else a long-lived backend accumulates: closed after this many checkouts. */
   DB_CONNECTION_MAX_USES: integer(100_000, 1),
   DB_CONNECTION_MAX_AGE_MS: integer(30 * 60_000, 1),

@@ -91,9 +91,22 @@ async function main() {
   const adminUrl = config.databaseUrl ?? server!.adminUrl;
   const dbName = `cq_bench_${randomBytes(4).toString('hex')}`;
   const admin = await createPool(adminUrl, { maximumPoolSize: 1 });
-  await admin.query(sql.unsafe`CREATE DATABASE ${sql.identifier([dbName])}`);
+  // Everything runs as a login role like production's: CREATEROLE and the database's owner, not
+  // a superuser (for whom PostgreSQL skips the role-membership checks that tenant roles cost).
+  const loginRole = `${dbName}_app`;
+  const password = randomBytes(18).toString('base64url');
+  await admin.query(
+    sql.unsafe`CREATE ROLE ${sql.identifier([loginRole])} LOGIN CREATEROLE PASSWORD ${sql.literalValue(password)}`,
+  );
+  await admin.query(
+    sql.unsafe`CREATE DATABASE ${sql.identifier([dbName])} OWNER ${sql.identifier([loginRole])}`,
+  );
+  // Only to read its own backends' memory (pg_backend_memory_contexts).
+  await admin.query(sql.unsafe`GRANT pg_read_all_stats TO ${sql.identifier([loginRole])}`);
   const url = new URL(adminUrl);
   url.pathname = `/${dbName}`;
+  url.username = loginRole;
+  url.password = password;
   const statements = counter();
   const pool = await createDatabasePool({
     ...defaultPoolSettings,
@@ -111,7 +124,7 @@ async function main() {
     const version = (await pool.oneFirst(sql.unsafe`SELECT version()`)) as string;
     out(`CapLiquify tenant benchmark: ${tenants} tenants, concurrency ${concurrency}`);
     out(
-      `${version.split(' on ')[0]} (${server ? 'embedded, default settings' : 'DATABASE_URL'}), ${os.cpus().length} CPUs, Node ${process.versions.node}`,
+      `${version.split(' on ')[0]} (${server ? 'embedded, default settings' : 'DATABASE_URL'}), ${os.cpus().length} CPUs, Node ${process.versions.node}; as ${loginRole} (CREATEROLE, owner of the database, not a superuser)`,
     );
     out();
 
@@ -292,11 +305,17 @@ async function main() {
   } finally {
     // Tenant roles belong to the cluster: on a shared server, drop them with the database.
     const roles = config.databaseUrl
-      ? await pool.anyFirst(sql.unsafe`SELECT schema_name FROM public.tenants`).catch(() => [])
+      ? await pool
+          .anyFirst(
+            sql.unsafe`
+            SELECT schema_name FROM public.tenants
+            UNION ALL SELECT public.tenant_group_role()::text`,
+          )
+          .catch(() => [])
       : [];
     await pool.end();
     await admin.query(sql.unsafe`DROP DATABASE IF EXISTS ${sql.identifier([dbName])} WITH (FORCE)`);
-    for (const role of roles) {
+    for (const role of [...roles, loginRole]) {
       await admin.query(sql.unsafe`DROP ROLE IF EXISTS ${sql.identifier([role as string])}`);
     }
     await admin.end();
