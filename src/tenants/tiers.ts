@@ -1,5 +1,5 @@
 /**
- * Subscription tiers and statuses (seeds/001). What each tier costs and allows is the plan
+ * Subscription tiers and statuses (the enums of sql/public/0001_platform.sql). What each tier costs and allows is the plan
  * catalogue, src/billing/plans.ts.
  */
 export const TIERS = ['starter', 'professional', 'enterprise'] as const;
