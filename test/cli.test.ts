@@ -8,7 +8,8 @@ import { findKeyByHash } from '../src/auth/api-keys.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { execFile } from 'node:child_process';
 import { cliEnv, cliPath, runCli } from './support/cli.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { loadMigrations } from '../src/db/migrations/files.js';
+import { createTestDatabase, sqlDir, type TestDatabase } from './support/database.js';
 import { copySqlDir } from './support/sql-dir.js';
 
 let db: TestDatabase;
@@ -38,13 +39,8 @@ describe('capliquify, in the order an operator meets it', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       [
-        'applied sql/public/0001_platform.sql',
-        'applied sql/public/0002_isolation_checks.sql',
-        'applied sql/public/0003_row_level_security.sql',
-        'applied sql/public/0004_identity.sql',
-        'applied sql/public/0005_billing.sql',
-        'applied sql/public/0006_membership_order.sql',
-        'applied sql/public/0007_rls_role_bound.sql',
+        // The project's own public migrations, in order, whatever their number.
+        ...(await loadMigrations(sqlDir)).public.map((file) => `applied ${file.file}`),
         'Tenant schemas at version 1: 0 migrated, 0 already current, 0 failed.',
         '',
       ].join('\n'),
@@ -264,10 +260,13 @@ describe('capliquify, in the order an operator meets it', () => {
     );
     const withNew = { ...env, SQL_DIR: copy.dir };
 
+    const publicFiles = (await loadMigrations(sqlDir)).public.map((file) =>
+      String(file.version).padStart(4, '0'),
+    );
     const status = await runCli(['migrate', 'status'], withNew);
     expect(status.stdout).toBe(
       [
-        'Public: 7 applied (0001, 0002, 0003, 0004, 0005, 0006, 0007), 0 pending.',
+        `Public: ${publicFiles.length} applied (${publicFiles.join(', ')}), 0 pending.`,
         'Tenant migrations: latest 2; 1 tenant(s), 1 behind.',
         '  version 1: 1 tenant(s)',
         '',
