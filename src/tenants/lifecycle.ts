@@ -189,13 +189,10 @@ export async function createTenant(
       throw error;
     }
 
-    await tx.query(
-      ctx.roleLogin
-        ? sql.unsafe`CREATE ROLE ${ident} LOGIN NOINHERIT`
-        : sql.unsafe`CREATE ROLE ${ident} NOLOGIN NOINHERIT`,
-    );
-    // The login role switches to the tenant role (SET ROLE) for each tenant request.
-    await tx.query(sql.unsafe`GRANT ${ident} TO CURRENT_USER`);
+    // Created by a creator role, which also makes the login role a member that may switch to it
+    // (SET ROLE) for each tenant request: sql/public/0009 says why not by the login role itself.
+    await tx.query(sql.unsafe`
+      /* createTenantRole */ SELECT public.create_tenant_role(${schemaName}, ${ctx.roleLogin})`);
     await tx.query(sql.unsafe`CREATE SCHEMA ${ident}`);
     await tx.query(sql.unsafe`GRANT USAGE ON SCHEMA ${ident} TO ${ident}`);
     // Every table and sequence the owner creates in the schema, now or in a later migration,
@@ -457,8 +454,11 @@ export async function purgeTenant(
     const roleExists = await tx.exists(sql.unsafe`
       /* tenantRoleExists */ SELECT 1 FROM pg_roles WHERE rolname = ${tenant.schemaName}`);
     if (roleExists) {
-      // Revokes whatever the role still holds in this database, then removes it.
+      // Revokes whatever the role still holds in this database, then removes it. DROP OWNED needs
+      // the role's privileges, which the login role switches to but does not inherit.
+      await tx.query(sql.unsafe`SELECT set_config('role', ${tenant.schemaName}, true)`);
       await tx.query(sql.unsafe`DROP OWNED BY ${ident}`);
+      await tx.query(sql.unsafe`SELECT set_config('role', 'none', true)`);
       await tx.query(sql.unsafe`DROP ROLE ${ident}`);
     }
     await tx.query(

@@ -1,6 +1,7 @@
 /**
  * A fresh database per test file, migrated with the project's real migrations. Dropped at the end
- * together with the tenant roles it created (roles belong to the cluster, not the database).
+ * together with the tenant, creator and group roles it created (roles belong to the cluster, not
+ * the database).
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -86,6 +87,18 @@ export async function createTestDatabase(
         await pool.query(sql.unsafe`DROP SCHEMA IF EXISTS ${ident} CASCADE`);
         await pool.query(sql.unsafe`DROP OWNED BY ${ident}`);
         await pool.query(sql.unsafe`DROP ROLE ${ident}`);
+      }
+      const creators = await pool
+        .anyFirst(
+          sql.type(z.object({ rolname: z.string() }))`
+          SELECT rolname FROM pg_roles
+          WHERE to_regprocedure('public.tenant_role_creator_prefix()') IS NOT NULL
+            AND starts_with(rolname, public.tenant_role_creator_prefix())`,
+        )
+        .catch(() => [] as readonly string[]);
+      for (const role of creators) {
+        await pool.query(sql.unsafe`DROP OWNED BY ${sql.identifier([role])}`);
+        await pool.query(sql.unsafe`DROP ROLE ${sql.identifier([role])}`);
       }
       const group = await pool
         .maybeOneFirst(
