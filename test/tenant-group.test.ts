@@ -78,9 +78,9 @@ describe('provisioning grows no shared catalog row', () => {
         WHERE m.roleid = public.tenant_group_role()::regrole ORDER BY 1`,
     );
     expect(members.filter((m) => TENANT_ROLE.test(m.member))).toEqual(
-      tenants.map((tenant) => ({ member: tenant.schemaName, admin_option: false })).sort((a, b) =>
-        a.member.localeCompare(b.member),
-      ),
+      tenants
+        .map((tenant) => ({ member: tenant.schemaName, admin_option: false }))
+        .sort((a, b) => a.member.localeCompare(b.member)),
     );
     const modern = await db.pool.oneFirst(
       sql.type(z.object({ modern: z.boolean() }))`
@@ -88,7 +88,12 @@ describe('provisioning grows no shared catalog row', () => {
     );
     expect(members.filter((m) => !TENANT_ROLE.test(m.member))).toEqual(
       modern
-        ? [{ member: expect.stringMatching(/^capliquify_creator_[0-9a-f]{12}_1$/), admin_option: true }]
+        ? [
+            {
+              member: expect.stringMatching(/^capliquify_creator_[0-9a-f]{12}_1$/),
+              admin_option: true,
+            },
+          ]
         : [],
     );
     expect(await problems(db.pool)).toEqual([]);

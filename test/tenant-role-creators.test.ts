@@ -152,7 +152,8 @@ describe('tenant roles made by creator roles, as a non-superuser login role', ()
     const afterEight = await sharedAcls(pool);
     expect(afterEight.length).toBe(afterNone.length);
     expect(afterEight.filter((line) => TENANT_ROLE.test(line))).toEqual([]);
-    const schemaAcl = (lines: string[]) => lines.filter((line) => line.startsWith('schema public '));
+    const schemaAcl = (lines: string[]) =>
+      lines.filter((line) => line.startsWith('schema public '));
     expect(schemaAcl(afterEight)).toEqual(schemaAcl(afterNone));
     expect(await pool.any(sql.unsafe`SELECT * FROM public.verify_tenant_isolation()`)).toEqual([]);
 

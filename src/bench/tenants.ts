@@ -70,12 +70,49 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [result, performance.now() - start];
 }
 
-function counter(): { interceptor: Interceptor; count: () => number; reset: () => void } {
+/** A statement's name: its leading comment, or its first words. */
+const statementName = (text: string) =>
+  /^\s*\/\*\s*(\w+)\s*\*\//.exec(text)?.[1] ??
+  text
+    .trim()
+    .split(/\s+/)
+    .slice(0, 3)
+    .join(' ')
+    .replace(/"tenant_[0-9a-f]{32}"/g, '<tenant>');
+
+/** Counts statements, and sums their time by name between two resets. */
+function counter() {
   let n = 0;
+  const started = new Map<string, number>();
+  const byName = new Map<string, number>();
+  const interceptor: Interceptor = {
+    name: 'bench.counter',
+    beforeQueryExecution: (context) => {
+      n += 1;
+      started.set(context.queryId, performance.now());
+      return null;
+    },
+    afterQueryExecution: (context, query) => {
+      const start = started.get(context.queryId);
+      started.delete(context.queryId);
+      if (start !== undefined) {
+        const name = statementName(query.sql);
+        byName.set(name, (byName.get(name) ?? 0) + performance.now() - start);
+      }
+      return null;
+    },
+  };
   return {
-    interceptor: { name: 'bench.counter', beforeQueryExecution: () => ((n += 1), null) },
+    interceptor,
     count: () => n,
-    reset: () => (n = 0),
+    reset: () => ((n = 0), byName.clear()),
+    /** The statements that took the most time since the last reset, in ms per `per`. */
+    slowest: (per: number, top = 4) =>
+      [...byName]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, top)
+        .map(([name, ms]) => `${name} ${(ms / per).toFixed(1)} ms`)
+        .join(', '),
   };
 }
 
@@ -173,12 +210,18 @@ async function main() {
     await provision(0);
     const aclAfterFirst = await largestSharedAcl();
     const finishedAt: number[] = [performance.now()];
+    // Where each block's time goes, by statement (summed over the concurrent provisionings).
+    const blockStatements: string[] = [];
+    let statementsSoFar = 0;
     await pMap(
       Array.from({ length: tenants - 1 }, (_, i) => i + 1),
       async (i) => {
         await provision(i);
         finishedAt.push(performance.now());
         if (finishedAt.length % block === 0) {
+          blockStatements.push(statements.slowest(block));
+          statementsSoFar += statements.count();
+          statements.reset();
           if (process.stderr.isTTY) {
             process.stderr.write(`  provisioned ${finishedAt.length} of ${tenants}\r`);
           }
@@ -187,7 +230,7 @@ async function main() {
       { concurrency },
     );
     const provisionMs = performance.now() - provisionStart;
-    const perTenantStatements = statements.count() / tenants;
+    const perTenantStatements = (statementsSoFar + statements.count()) / tenants;
     const bareAfterMs = await bare('after', baselineCount);
 
     out('provisioning (row, role, schema, 9 tables with their indexes, state, company, audit)');
@@ -201,6 +244,10 @@ async function main() {
       blocks.push(`${rate(to - from, finishedAt[to - 1]! - startedAt)}`);
     }
     out(`  per block of ${block}: ${blocks.join(', ')}`);
+    if (blockStatements.length > 1) {
+      out(`  slowest statements per tenant, first block: ${blockStatements[0]}`);
+      out(`  slowest statements per tenant, last block: ${blockStatements.at(-1)}`);
+    }
     out(
       `  baseline, bare CREATE SCHEMA + the same DDL x ${baselineCount}: ${rate(baselineCount, bareBeforeMs)} on an empty database, ${rate(baselineCount, bareAfterMs)} beside ${tenants} tenants`,
     );
@@ -303,20 +350,26 @@ async function main() {
       });
     }
   } finally {
-    // Tenant roles belong to the cluster: on a shared server, drop them with the database.
+    // Roles belong to the cluster: on a shared server, drop them with the database, tenant roles
+    // before their creators, and those before the group and the login role. The embedded
+    // cluster goes altogether.
     const roles = config.databaseUrl
       ? await pool
           .anyFirst(
             sql.unsafe`
             SELECT schema_name FROM public.tenants
+            UNION ALL SELECT rolname FROM pg_roles
+              WHERE starts_with(rolname, public.tenant_role_creator_prefix())
             UNION ALL SELECT public.tenant_group_role()::text`,
           )
           .catch(() => [])
       : [];
     await pool.end();
     await admin.query(sql.unsafe`DROP DATABASE IF EXISTS ${sql.identifier([dbName])} WITH (FORCE)`);
-    for (const role of [...roles, loginRole]) {
-      await admin.query(sql.unsafe`DROP ROLE IF EXISTS ${sql.identifier([role as string])}`);
+    if (config.databaseUrl) {
+      for (const role of [...roles, loginRole]) {
+        await admin.query(sql.unsafe`DROP ROLE IF EXISTS ${sql.identifier([role as string])}`);
+      }
     }
     await admin.end();
     await server?.stop();
