@@ -9,7 +9,7 @@
  *   npm run bench:tenants -- --tenants 10000 --concurrency 4 --duration 15
  */
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -68,6 +68,35 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();
   const result = await fn();
   return [result, performance.now() - start];
+}
+
+/**
+ * CPU seconds the PostgreSQL cluster has used: the postmaster's own and its exited children's
+ * (it reaps its backends), plus every live backend's, from /proc. A figure that a busy machine
+ * does not inflate the way it does wall-clock rates. Undefined off Linux or for a remote server.
+ */
+async function clusterCpuSeconds(dataDir: string | undefined): Promise<number | undefined> {
+  if (!dataDir) return undefined;
+  const ticks = 100; // USER_HZ on Linux
+  const stat = async (pid: number | string) => {
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+    // Fields after the command name (which may hold spaces): state is field 3.
+    return text?.slice(text.lastIndexOf(')') + 2).split(' ');
+  };
+  const postmaster = Number(
+    (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0],
+  );
+  const own = await stat(postmaster);
+  if (!own) return undefined;
+  // utime, stime, cutime, cstime are fields 14-17, so 11-14 of what follows the name.
+  let total = own.slice(11, 15).reduce((sum, v) => sum + Number(v), 0);
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = await stat(entry);
+    if (fields && Number(fields[1]) === postmaster)
+      total += Number(fields[11]) + Number(fields[12]);
+  }
+  return total / ticks;
 }
 
 /** A statement's name: its leading comment, or its first words. */
@@ -213,6 +242,9 @@ async function main() {
     // Where each block's time goes, by statement (summed over the concurrent provisionings).
     const blockStatements: string[] = [];
     let statementsSoFar = 0;
+    const dataDir = server ? path.join(workDir, 'pg') : undefined;
+    const blockCpu: number[] = [];
+    let cpuMark = await clusterCpuSeconds(dataDir);
     await pMap(
       Array.from({ length: tenants - 1 }, (_, i) => i + 1),
       async (i) => {
@@ -220,6 +252,9 @@ async function main() {
         finishedAt.push(performance.now());
         if (finishedAt.length % block === 0) {
           blockStatements.push(statements.slowest(block));
+          const cpu = await clusterCpuSeconds(dataDir);
+          if (cpu !== undefined && cpuMark !== undefined) blockCpu.push(cpu - cpuMark);
+          cpuMark = cpu;
           statementsSoFar += statements.count();
           statements.reset();
           if (process.stderr.isTTY) {
@@ -244,6 +279,11 @@ async function main() {
       blocks.push(`${rate(to - from, finishedAt[to - 1]! - startedAt)}`);
     }
     out(`  per block of ${block}: ${blocks.join(', ')}`);
+    if (blockCpu.length > 0) {
+      out(
+        `  PostgreSQL CPU per tenant, per block: ${blockCpu.map((cpu) => `${((cpu * 1000) / block).toFixed(0)} ms`).join(', ')}`,
+      );
+    }
     if (blockStatements.length > 1) {
       out(`  slowest statements per tenant, first block: ${blockStatements[0]}`);
       out(`  slowest statements per tenant, last block: ${blockStatements.at(-1)}`);
