@@ -187,7 +187,16 @@ export async function measureRequests(options: Options): Promise<void> {
         connections: options.connections,
       };
       // Warm-up: every tenant of the tier once (its key cached, as in a steady state), then 3 s.
-      await runLoad({ ...job, amount: count, durationSeconds: 600 }, options.signal);
+      // (autocannon wants no more connections than requests.)
+      await runLoad(
+        {
+          ...job,
+          connections: Math.min(job.connections, count),
+          amount: count,
+          durationSeconds: 600,
+        },
+        options.signal,
+      );
       await runLoad({ ...job, durationSeconds: 3 }, options.signal);
       statements = 0;
       const sessionsBefore = await sessions(pool);

@@ -156,7 +156,12 @@ async function main() {
       });
   const adminUrl = config.databaseUrl ?? server!.adminUrl;
   const dbName = `cq_bench_${randomBytes(4).toString('hex')}`;
-  const admin = await createPool(adminUrl, { maximumPoolSize: 1 });
+  // No statement timeout: dropping a database of 10,000 tenant schemas takes minutes.
+  const admin = await createPool(adminUrl, {
+    maximumPoolSize: 1,
+    statementTimeout: 'DISABLE_TIMEOUT',
+  });
+  admin.on('error', () => {}); // slonik also emits what it throws; the throw is handled
   // Everything runs as a login role like production's: CREATEROLE and the database's owner, not
   // a superuser (for whom PostgreSQL skips the role-membership checks that tenant roles cost).
   const loginRole = `${dbName}_app`;
@@ -389,6 +394,10 @@ async function main() {
         out,
       });
     }
+  } catch (error) {
+    // Said before the clean-up, which takes a while and could fail in its turn.
+    process.stderr.write(`bench:tenants failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
   } finally {
     // Roles belong to the cluster: on a shared server, drop them with the database, tenant roles
     // before their creators, and those before the group and the login role. The embedded
