@@ -1,0 +1,134 @@
+/**
+ * Every input of an operation checked before its first statement, by construction rather than
+ * field by field: the request's variables and every argument of every field (root or nested,
+ * literal or variable) pass through here once the operation is known.
+ *
+ * - Raw variables are bounded (depth, size) before anything converts them, then coerced with the
+ *   schema's own scalars (Date, Money, ...), so a bad value is refused here, not mid-execution.
+ * - Every text value (String, ID, enum-free JSON content, object keys) must be storable: no
+ *   U+0000, no lone surrogate. The message names the argument path, never the value.
+ * - Arguments with a meaning across the schema follow one rule wherever they appear: `first`
+ *   (a page size), `after` (a cursor), `channel` (a sales channel) and a `from`/`to` pair of dates.
+ *
+ * Resolvers keep their own checks for the rest; these run first so that `sales(first: 101)` nested
+ * under `products` is refused before `products` reads a row.
+ */
+import {
+  getArgumentValues,
+  getVariableValues,
+  GraphQLError,
+  Kind,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { JSON_MAX_DEPTH } from '../data/json-values.js';
+import { isAppError } from '../errors.js';
+import { findInputProblem, formatPath, validChannel, type InputProblem } from '../validation.js';
+import { optionalDateRange } from './arguments.js';
+import { decodeCursor, pageSize } from './pagination.js';
+
+/** Input objects wrap JSON values a few levels deep; JSON itself is bounded at JSON_MAX_DEPTH. */
+export const INPUT_LIMITS = { maxDepth: JSON_MAX_DEPTH + 8, maxNodes: 50_000 } as const;
+
+const refusal = (message: string, field?: string) =>
+  new GraphQLError(message, {
+    extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}), http: { status: 400 } },
+  });
+
+function describe(problem: InputProblem, where: string): string {
+  switch (problem.kind) {
+    case 'text':
+      return `${where} contains U+0000 or an unpaired surrogate, which cannot be stored.`;
+    case 'depth':
+      return `${where} is nested too deeply: at most ${INPUT_LIMITS.maxDepth} levels.`;
+    case 'size':
+      return `${where} is too large: at most ${INPUT_LIMITS.maxNodes} values.`;
+  }
+}
+
+const DATE_PAIR = new Set(['Date']);
+
+/** The cross-schema rules, on one field's coerced arguments. */
+function checkArguments(
+  args: Record<string, unknown>,
+  dateTypes: { from?: string; to?: string },
+): void {
+  if ('first' in args) pageSize(args.first as number | null);
+  if (typeof args.after === 'string') decodeCursor(args.after);
+  if ('channel' in args) validChannel(args.channel as string | null);
+  if (
+    args.from instanceof Date &&
+    args.to instanceof Date &&
+    DATE_PAIR.has(dateTypes.from ?? '') &&
+    DATE_PAIR.has(dateTypes.to ?? '')
+  ) {
+    optionalDateRange(args.from, args.to);
+  }
+}
+
+/** Throws a BAD_USER_INPUT GraphQLError (HTTP 400) for the first input that is refused. */
+export function checkOperationInputs(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>> | undefined,
+): void {
+  const raw = variables ?? {};
+  for (const [name, value] of Object.entries(raw)) {
+    const problem = findInputProblem(value, INPUT_LIMITS);
+    if (problem) throw refusal(describe(problem, formatPath([`$${name}`, ...problem.path])));
+  }
+  let coerced: Record<string, unknown> = {};
+  if (operation.variableDefinitions?.length) {
+    const result = getVariableValues(schema, operation.variableDefinitions, raw, { maxErrors: 1 });
+    if (result.errors) {
+      const [first] = result.errors;
+      throw refusal(first?.message ?? 'Invalid variables.');
+    }
+    coerced = result.coerced;
+  }
+
+  const typeInfo = new TypeInfo(schema);
+  const fieldPath: string[] = [];
+  const visitor = visitWithTypeInfo(typeInfo, {
+    Field: {
+      enter(node) {
+        fieldPath.push(node.alias?.value ?? node.name.value);
+        const definition = typeInfo.getFieldDef();
+        if (!definition || !node.arguments?.length) return;
+        const where = fieldPath.join('.');
+        let args: Record<string, unknown>;
+        try {
+          args = getArgumentValues(definition, node, coerced);
+        } catch (error) {
+          throw refusal(error instanceof Error ? error.message : `Invalid arguments of ${where}.`);
+        }
+        const problem = findInputProblem(args, INPUT_LIMITS);
+        if (problem) throw refusal(describe(problem, formatPath([where, ...problem.path])));
+        const typeOf = (name: string) => {
+          const argument = definition.args.find((each) => each.name === name);
+          return argument ? String(argument.type).replace(/!$/, '') : undefined;
+        };
+        try {
+          checkArguments(args, { from: typeOf('from'), to: typeOf('to') });
+        } catch (error) {
+          if (!isAppError(error)) throw error;
+          const field = typeof error.details.field === 'string' ? error.details.field : undefined;
+          throw refusal(error.message, field);
+        }
+      },
+      leave() {
+        fieldPath.pop();
+      },
+    },
+  });
+  visit(operation, visitor);
+  // Fragments are visited on their own (a spread is not followed): their fields' arguments too.
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) visit(definition, visitor);
+  }
+}
