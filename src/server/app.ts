@@ -21,6 +21,7 @@ import {
   type TenantTransactionLimits,
 } from '../config.js';
 import { TenantAdmission } from '../db/tenant-admission.js';
+import { ServiceUnavailableError } from '../errors.js';
 import type { MigrationSet } from '../db/migrations/files.js';
 import { isUpToDate, readStatus } from '../db/migrations/runner.js';
 import type { Logger } from '../logger.js';
@@ -81,6 +82,7 @@ export type AppDependencies = {
 
 /** How long /readyz waits for the database before it answers 503 (well under a second). */
 export const READY_TIMEOUT_MS = 800;
+const NO_ANSWER = new Error(`the database gave no answer within ${READY_TIMEOUT_MS} ms`);
 
 export async function buildApp(dependencies: AppDependencies) {
   const { pool, migrations, logger } = dependencies;
@@ -127,10 +129,7 @@ export async function buildApp(dependencies: AppDependencies) {
       const status = await Promise.race([
         readStatus(pool, migrations),
         new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)),
-            READY_TIMEOUT_MS,
-          );
+          timer = setTimeout(() => reject(NO_ANSWER), READY_TIMEOUT_MS);
         }),
       ]);
       if (status.publicPending.length > 0) {
@@ -152,7 +151,11 @@ export async function buildApp(dependencies: AppDependencies) {
       };
     } catch (error) {
       logger.warn({ err: error }, 'readiness check failed');
-      return reply.code(503).send({ status: 'unavailable', database: 'unreachable' });
+      // Busy: no pooled connection (or no answer) in time; unreachable: the query failed.
+      const busy = error === NO_ANSWER || error instanceof ServiceUnavailableError;
+      return reply
+        .code(503)
+        .send({ status: 'unavailable', database: busy ? 'busy' : 'unreachable' });
     } finally {
       clearTimeout(timer);
     }
