@@ -33,7 +33,9 @@ export type TestDatabase = {
   migrations: MigrationSet;
   lifecycle: LifecycleContext;
   /** A second pool on the same database, with its own settings (e.g. one connection). */
-  openPool(options?: Partial<PoolSettings> & { interceptors?: Interceptor[] }): Promise<DatabasePool>;
+  openPool(
+    options?: Partial<PoolSettings> & { interceptors?: Interceptor[] },
+  ): Promise<DatabasePool>;
   drop(): Promise<void>;
 };
 
