@@ -270,6 +270,15 @@ describe('every argument of the operation before the first statement', () => {
     },
   );
 
+  test('an explicit null for an argument with a default means the default (products orderBy)', async () => {
+    const answer = await send(
+      acme.readKey,
+      '{ products(orderBy: null, first: null) { totalCount } }',
+    );
+    expect(answer.body.errors).toBeUndefined();
+    expect(answer.body.data).toEqual({ products: { totalCount: 0 } });
+  });
+
   test('a valid nested page still runs', async () => {
     const answer = await send(
       acme.readKey,

@@ -17,8 +17,9 @@ export function redactUrl(url: string): string {
 /**
  * A database failure that the request itself caused, as the error the client gets: a statement
  * cancelled by statement_timeout is TIMEOUT; a value PostgreSQL refuses (SQLSTATE class 22: out of
- * range, overflow, untranslatable text) is BAD_USER_INPUT, with no SQL detail. Anything else is
- * undefined (an internal error).
+ * range, overflow, untranslatable text; a NOT NULL or CHECK constraint that the data layer did not
+ * turn into its own error first) is BAD_USER_INPUT, with no SQL detail. The log keeps the detail.
+ * Anything else is undefined (an internal error).
  */
 export function databaseRefusal(error: unknown): AppError | undefined {
   const code = sqlStateOf(error);
@@ -32,11 +33,16 @@ export function databaseRefusal(error: unknown): AppError | undefined {
       'A value is out of the range the database can store (a number too large, a date too far).',
     );
   }
+  if (code === NOT_NULL_VIOLATION || code === CHECK_VIOLATION) {
+    return new BadUserInputError('A value breaks a rule of the data (a missing or invalid value).');
+  }
   return undefined;
 }
 
 /** query_canceled: statement_timeout (or a cancel request) stopped the statement. */
 export const STATEMENT_TIMEOUT = '57014';
+const NOT_NULL_VIOLATION = '23502';
+const CHECK_VIOLATION = '23514';
 
 /** The SQLSTATE (or socket error code) of a failure, looking through wrapped causes. */
 export function sqlStateOf(error: unknown): string | undefined {
