@@ -14,6 +14,7 @@ import {
 import type { PoolSettings } from '../config.js';
 import { DatabaseUnavailableError, ServiceUnavailableError } from '../errors.js';
 import { describeConnectionFailure } from './errors.js';
+import { QUERY_METHODS } from './serialized.js';
 import { ENTER_TENANT } from './tenant-transaction.js';
 
 export type { DatabasePool };
@@ -105,20 +106,6 @@ export async function createDatabasePool(options: PoolOptions): Promise<Database
   pool.on('error', () => {});
   return boundedAcquire(pool, options.acquireTimeoutMs);
 }
-
-const QUERY_METHODS = [
-  'any',
-  'anyFirst',
-  'exists',
-  'many',
-  'manyFirst',
-  'maybeOne',
-  'maybeOneFirst',
-  'one',
-  'oneFirst',
-  'query',
-  'record',
-] as const;
 
 /**
  * The pool with a bound on how long a checkout waits: slonik queues a checkout for as long as the
