@@ -85,7 +85,8 @@ export function findInputProblem(value: unknown, limits: InputLimits): InputProb
       }
     } else {
       for (const [key, child] of Object.entries(current)) {
-        if (!isStorableText(key)) return { kind: 'text', path: [...pathOf(node), key] };
+        // The key itself is not repeated: a message must not carry unstorable text.
+        if (!isStorableText(key)) return { kind: 'text', path: pathOf(node) };
         pending.push({ value: child, depth, key, parent: node });
       }
     }

@@ -97,6 +97,9 @@ describe('text PostgreSQL cannot store', () => {
       const answer = await send(acme.key, query, variables);
       expectRefused(answer, /U\+0000 or an unpaired surrogate/);
       expect(answer.body.errors?.[0]?.message).toMatch(path);
+      // The input field at fault, as resolvers name it; a bare variable names none.
+      const field = /\$i\.(\w+)/.exec(answer.body.errors?.[0]?.message ?? '')?.[1];
+      expect(answer.body.errors?.[0]?.extensions.field).toBe(field);
     },
   );
 
@@ -118,6 +121,10 @@ describe('text PostgreSQL cannot store', () => {
       const answer = await send(acme.readKey, query);
       expectRefused(answer, /U\+0000 or an unpaired surrogate/);
       expect(answer.body.errors?.[0]?.message).toMatch(path);
+      // The argument (or input field) at fault: the last part of the path.
+      const field = /\.(\w+)\s+contains/.exec(answer.body.errors?.[0]?.message ?? '')?.[1];
+      expect(answer.body.errors?.[0]?.extensions.field).toBe(field);
+      expect(field).toMatch(/^(sku|category|channel)$/);
     },
   );
 

@@ -17,11 +17,16 @@ import {
   getArgumentValues,
   getVariableValues,
   GraphQLError,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
   Kind,
+  typeFromAST,
   TypeInfo,
   visit,
   visitWithTypeInfo,
   type DocumentNode,
+  type GraphQLInputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
@@ -33,6 +38,31 @@ import { decodeCursor, pageSize } from './pagination.js';
 
 /** Input objects wrap JSON values a few levels deep; JSON itself is bounded at JSON_MAX_DEPTH. */
 export const INPUT_LIMITS = { maxDepth: JSON_MAX_DEPTH + 8, maxNodes: 50_000 } as const;
+
+/**
+ * The innermost input field along `path` below the argument `name` (JSON keys below a JSON
+ * scalar are not fields): what `extensions.field` names, as resolvers' own refusals do.
+ */
+function fieldAt(
+  name: string | undefined,
+  type: GraphQLInputType | undefined,
+  path: readonly (string | number)[],
+): string | undefined {
+  let field = name;
+  let current = type;
+  for (const segment of path) {
+    while (current && (isNonNullType(current) || isListType(current))) current = current.ofType;
+    if (!current || !isInputObjectType(current) || typeof segment !== 'string') {
+      if (typeof segment === 'number') continue;
+      break;
+    }
+    const next = current.getFields()[segment];
+    if (!next) break;
+    field = segment;
+    current = next.type;
+  }
+  return field;
+}
 
 const refusal = (message: string, field?: string) =>
   new GraphQLError(message, {
@@ -80,7 +110,18 @@ export function checkOperationInputs(
   const raw = variables ?? {};
   for (const [name, value] of Object.entries(raw)) {
     const problem = findInputProblem(value, INPUT_LIMITS);
-    if (problem) throw refusal(describe(problem, formatPath([`$${name}`, ...problem.path])));
+    if (!problem) continue;
+    const definition = operation.variableDefinitions?.find(
+      (each) => each.variable.name.value === name,
+    );
+    const type = definition
+      ? (typeFromAST(schema, definition.type) as GraphQLInputType)
+      : undefined;
+    throw refusal(
+      describe(problem, formatPath([`$${name}`, ...problem.path])),
+      // A variable's own name is not a field: only an input field inside it is.
+      fieldAt(undefined, type, problem.path),
+    );
   }
   let coerced: Record<string, unknown> = {};
   if (operation.variableDefinitions?.length) {
@@ -108,7 +149,14 @@ export function checkOperationInputs(
           throw refusal(error instanceof Error ? error.message : `Invalid arguments of ${where}.`);
         }
         const problem = findInputProblem(args, INPUT_LIMITS);
-        if (problem) throw refusal(describe(problem, formatPath([where, ...problem.path])));
+        if (problem) {
+          const [argument, ...inside] = problem.path;
+          const type = definition.args.find((each) => each.name === argument)?.type;
+          throw refusal(
+            describe(problem, formatPath([where, ...problem.path])),
+            typeof argument === 'string' ? fieldAt(argument, type, inside) : undefined,
+          );
+        }
         const typeOf = (name: string) => {
           const argument = definition.args.find((each) => each.name === name);
           return argument ? String(argument.type).replace(/!$/, '') : undefined;
