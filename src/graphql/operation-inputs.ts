@@ -22,10 +22,15 @@ import {
   isNonNullType,
   Kind,
   typeFromAST,
-  TypeInfo,
-  visit,
-  visitWithTypeInfo,
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
   type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type SelectionSetNode,
   type GraphQLInputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -80,12 +85,14 @@ function describe(problem: InputProblem, where: string): string {
   }
 }
 
-const DATE_PAIR = new Set(['Date']);
+/** Whether the field's argument is a Date (a DateTime pair is compared by its resolver). */
+const isDate = (definition: GraphQLField<unknown, unknown>, name: string) =>
+  getNamedType(definition.args.find((each) => each.name === name)?.type)?.name === 'Date';
 
 /** The cross-schema rules, on one field's coerced arguments. */
 function checkArguments(
   args: Record<string, unknown>,
-  dateTypes: { from?: string; to?: string },
+  definition: GraphQLField<unknown, unknown>,
 ): void {
   if ('first' in args) pageSize(args.first as number | null);
   if (typeof args.after === 'string') decodeCursor(args.after);
@@ -93,8 +100,8 @@ function checkArguments(
   if (
     args.from instanceof Date &&
     args.to instanceof Date &&
-    DATE_PAIR.has(dateTypes.from ?? '') &&
-    DATE_PAIR.has(dateTypes.to ?? '')
+    isDate(definition, 'from') &&
+    isDate(definition, 'to')
   ) {
     optionalDateRange(args.from, args.to);
   }
@@ -133,50 +140,76 @@ export function checkOperationInputs(
     coerced = result.coerced;
   }
 
-  const typeInfo = new TypeInfo(schema);
-  const fieldPath: string[] = [];
-  const visitor = visitWithTypeInfo(typeInfo, {
-    Field: {
-      enter(node) {
-        fieldPath.push(node.alias?.value ?? node.name.value);
-        const definition = typeInfo.getFieldDef();
-        if (!definition || !node.arguments?.length) return;
-        const where = fieldPath.join('.');
-        let args: Record<string, unknown>;
-        try {
-          args = getArgumentValues(definition, node, coerced);
-        } catch (error) {
-          throw refusal(error instanceof Error ? error.message : `Invalid arguments of ${where}.`);
-        }
-        const problem = findInputProblem(args, INPUT_LIMITS);
-        if (problem) {
-          const [argument, ...inside] = problem.path;
-          const type = definition.args.find((each) => each.name === argument)?.type;
-          throw refusal(
-            describe(problem, formatPath([where, ...problem.path])),
-            typeof argument === 'string' ? fieldAt(argument, type, inside) : undefined,
-          );
-        }
-        const typeOf = (name: string) => {
-          const argument = definition.args.find((each) => each.name === name);
-          return argument ? String(argument.type).replace(/!$/, '') : undefined;
-        };
-        try {
-          checkArguments(args, { from: typeOf('from'), to: typeOf('to') });
-        } catch (error) {
-          if (!isAppError(error)) throw error;
-          const field = typeof error.details.field === 'string' ? error.details.field : undefined;
-          throw refusal(error.message, field);
-        }
-      },
-      leave() {
-        fieldPath.pop();
-      },
-    },
-  });
-  visit(operation, visitor);
-  // Fragments are visited on their own (a spread is not followed): their fields' arguments too.
+  const checkField = (
+    definition: GraphQLField<unknown, unknown>,
+    node: FieldNode,
+    where: string,
+  ) => {
+    let args: Record<string, unknown>;
+    try {
+      args = getArgumentValues(definition, node, coerced);
+    } catch (error) {
+      throw refusal(error instanceof Error ? error.message : `Invalid arguments of ${where}.`);
+    }
+    // Variables were walked above, raw; only literals are left to walk.
+    const literal = node.arguments?.some((argument) => argument.value.kind !== Kind.VARIABLE);
+    const problem = literal ? findInputProblem(args, INPUT_LIMITS) : undefined;
+    if (problem) {
+      const [argument, ...inside] = problem.path;
+      const type = definition.args.find((each) => each.name === argument)?.type;
+      throw refusal(
+        describe(problem, formatPath([where, ...problem.path])),
+        typeof argument === 'string' ? fieldAt(argument, type, inside) : undefined,
+      );
+    }
+    try {
+      checkArguments(args, definition);
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      const field = typeof error.details.field === 'string' ? error.details.field : undefined;
+      throw refusal(error.message, field);
+    }
+  };
+
+  // A walk of the selections with their parent types (cheaper than graphql-js's visitor with
+  // TypeInfo): each fragment once, since its arguments are the same wherever it is spread.
+  const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) visit(definition, visitor);
+    if (definition.kind === Kind.FRAGMENT_DEFINITION)
+      fragments.set(definition.name.value, definition);
   }
+  const spread = new Set<string>();
+  const walk = (
+    selectionSet: SelectionSetNode,
+    parent: GraphQLNamedType | null | undefined,
+    path: string,
+  ) => {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const where = path
+          ? `${path}.${selection.alias?.value ?? selection.name.value}`
+          : (selection.alias?.value ?? selection.name.value);
+        const definition =
+          isObjectType(parent) || isInterfaceType(parent)
+            ? parent.getFields()[selection.name.value]
+            : undefined;
+        if (!definition) continue;
+        if (selection.arguments?.length) checkField(definition, selection, where);
+        if (selection.selectionSet)
+          walk(selection.selectionSet, getNamedType(definition.type), where);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition
+          ? schema.getType(selection.typeCondition.name.value)
+          : parent;
+        walk(selection.selectionSet, type, path);
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || spread.has(name)) continue;
+        spread.add(name);
+        walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value), path);
+      }
+    }
+  };
+  walk(operation.selectionSet, schema.getRootType(operation.operation), '');
 }
