@@ -87,4 +87,28 @@ describe('a 500 that remains', () => {
       await api.close().catch(() => {});
     }
   });
+
+  test('when the transaction cannot open (the key already cached): request id and a log line too', async () => {
+    const { logger, lines } = capturingLogger();
+    const pool = await db.openPool({ maxSize: 1 });
+    const api = await startApi(db, { pool, logger, apiKeyCacheTtlMs: 600_000 });
+    try {
+      expect((await postGraphQL(api, tenant.key, { query: '{ viewer { role } }' })).status).toBe(
+        200,
+      );
+      await pool.end();
+      const answer = await postGraphQL(api, tenant.key, { query: '{ products { totalCount } }' });
+      expect(answer.status).toBe(500);
+      const requestId = answer.headers.get('x-request-id');
+      expect(answer.body.errors?.[0]).toMatchObject({
+        message: 'Internal server error',
+        extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
+      });
+      expect(lines.filter((line) => line.requestId === requestId)).toEqual([
+        expect.objectContaining({ level: 50, msg: 'request failed' }),
+      ]);
+    } finally {
+      await api.close().catch(() => {});
+    }
+  });
 });
