@@ -6,6 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { buildApp } from '../src/server/app.js';
 import { postGraphQL, startApi, tenantWithKeys, type TenantWithKeys } from './support/api.js';
 import { sessionToken } from './support/clerk.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -109,6 +110,38 @@ describe('a 500 that remains', () => {
       ]);
     } finally {
       await api.close().catch(() => {});
+    }
+  });
+
+  test('outside GraphQL too: a route that fails answers its request id, and the log has it', async () => {
+    const { logger, lines } = capturingLogger();
+    const app = await buildApp({
+      pool: db.pool,
+      migrations: db.migrations,
+      logger,
+      apiKeyCacheTtlMs: 0,
+    });
+    app.get('/test-failure', async () => {
+      throw new Error('a failure of ours, with detail the caller must not see');
+    });
+    try {
+      const response = await app.inject({ method: 'GET', url: '/test-failure' });
+      expect(response.statusCode).toBe(500);
+      const requestId = response.headers['x-request-id'];
+      expect(response.json()).toEqual({ error: 'Internal server error', requestId });
+      expect(lines.filter((line) => line.requestId === requestId)).toEqual([
+        expect.objectContaining({ level: 50, msg: 'request failed' }),
+      ]);
+      // A client's mistake keeps fastify's own 4xx answer.
+      const bad = await app.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { 'content-type': 'application/json' },
+        payload: '{not json',
+      });
+      expect(bad.statusCode).toBe(400);
+    } finally {
+      await app.close();
     }
   });
 });

@@ -97,6 +97,13 @@ export async function buildApp(dependencies: AppDependencies) {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Outside GraphQL (webhooks, health): a 500 says only its request id; the log line has the rest.
+  app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status < 500) return reply.send(error);
+    logger.error({ err: error, requestId: request.id }, 'request failed');
+    return reply.code(status).send({ error: 'Internal server error', requestId: request.id });
+  });
   const corsOrigins = dependencies.corsOrigins ?? [];
   if (corsOrigins.length > 0) {
     // Browser front ends on these origins send Clerk session tokens in the Authorization header;
