@@ -5,8 +5,8 @@
  *
  * - Raw variables are bounded (depth, size) before anything converts them, then coerced with the
  *   schema's own scalars (Date, Money, ...), so a bad value is refused here, not mid-execution.
- * - Every text value (String, ID, enum-free JSON content, object keys) must be storable: no
- *   U+0000, no lone surrogate. The message names the argument path, never the value.
+ * - Every text value (String and ID arguments, strings and object keys inside JSON) must be
+ *   storable: no U+0000, no lone surrogate. The message names the path, never the value.
  * - Arguments with a meaning across the schema follow one rule wherever they appear: `first`
  *   (a page size), `after` (a cursor), `channel` (a sales channel) and a `from`/`to` pair of dates.
  *
@@ -15,25 +15,25 @@
  */
 import {
   getArgumentValues,
+  getNamedType,
   getVariableValues,
   GraphQLError,
   isInputObjectType,
+  isInterfaceType,
   isListType,
   isNonNullType,
+  isObjectType,
   Kind,
   typeFromAST,
-  getNamedType,
-  isInterfaceType,
-  isObjectType,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
-  type GraphQLNamedType,
-  type SelectionSetNode,
   type GraphQLInputType,
+  type GraphQLNamedType,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type SelectionSetNode,
 } from 'graphql';
 import { JSON_MAX_DEPTH } from '../data/json-values.js';
 import { isAppError } from '../errors.js';

@@ -1,8 +1,10 @@
 /**
  * The request path inside Apollo: once the operation is known (after parsing and validation, so
- * an invalid or over-limit operation never costs SQL), check the principal may run it, open the
- * one tenant transaction (READ ONLY for queries), and end it before the response leaves: commit,
- * or roll back a mutation that had any error. Every error carries the request id.
+ * an invalid or over-limit operation never costs SQL), count it against the caller's rate, check
+ * every input (operation-inputs.ts), check the principal may run it and the plan allows it, take
+ * one of the tenant's turns and open the one tenant transaction (READ ONLY for queries), and end
+ * it before the response leaves: commit, or roll back a mutation that had any error. Every error
+ * carries the request id.
  */
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
