@@ -129,8 +129,8 @@ const EnvironmentSchema = z.object({
    * one tenant's stalled requests leave the other half of the pool to everyone else.
    */
   DB_TENANT_MAX_TRANSACTIONS: z.coerce.number().int().min(1).optional(),
-  /** How long a tenant's request over that cap waits for a turn before RATE_LIMITED. */
-  DB_TENANT_WAIT_MS: integer(250, 0),
+  /** How long a tenant's request over that cap waits for a turn before RATE_LIMITED: a burst waits, a stall is refused. */
+  DB_TENANT_WAIT_MS: integer(2_000, 0),
   DB_STATEMENT_TIMEOUT_MS: integer(15_000, 1),
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(10_000, 1),
   DB_IDLE_TIMEOUT_MS: integer(30_000, 1),
