@@ -122,6 +122,15 @@ const EnvironmentSchema = z.object({
   /** At least 2: a migration run holds one connection for its lock while others do the work. */
   DB_POOL_MAX: integer(10, 2),
   DB_CONNECTION_TIMEOUT_MS: integer(5_000, 1),
+  /** How long a request (or any pool user) waits for a pooled connection before a 503. */
+  DB_ACQUIRE_TIMEOUT_MS: integer(5_000, 1),
+  /**
+   * Transactions one tenant may have open at once on this server; unset: half of DB_POOL_MAX, so
+   * one tenant's stalled requests leave the other half of the pool to everyone else.
+   */
+  DB_TENANT_MAX_TRANSACTIONS: z.coerce.number().int().min(1).optional(),
+  /** How long a tenant's request over that cap waits for a turn before RATE_LIMITED: a burst waits, a stall is refused. */
+  DB_TENANT_WAIT_MS: integer(2_000, 0),
   DB_STATEMENT_TIMEOUT_MS: integer(15_000, 1),
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(10_000, 1),
   DB_IDLE_TIMEOUT_MS: integer(30_000, 1),
@@ -260,6 +269,8 @@ export type Config = {
   databaseUrl: string | undefined;
   embedded: { dir: string; port: number; binDir?: string };
   pool: PoolSettings;
+  /** The per-tenant cap on concurrent request transactions (DB_TENANT_*). */
+  tenantTransactions: TenantTransactionLimits;
   migrateConcurrency: number;
   tenantRetentionDays: number;
   tenantRoleLogin: boolean;
@@ -311,9 +322,18 @@ export type ClerkConfig = {
   webhookSecret: string | undefined;
 };
 
+export type TenantTransactionLimits = {
+  /** At most this many of one tenant's request transactions at once, per server. */
+  max: number;
+  /** How long a request over the cap waits for one to end. */
+  waitMs: number;
+};
+
 export type PoolSettings = {
   maxSize: number;
   connectionTimeoutMs: number;
+  /** How long a checkout waits for a free connection before ServiceUnavailableError. */
+  acquireTimeoutMs: number;
   statementTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
   idleTimeoutMs: number;
@@ -370,12 +390,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pool: {
       maxSize: e.DB_POOL_MAX,
       connectionTimeoutMs: e.DB_CONNECTION_TIMEOUT_MS,
+      acquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS,
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       idleTimeoutMs: e.DB_IDLE_TIMEOUT_MS,
       maxUses: e.DB_CONNECTION_MAX_USES,
       maxTenants: e.DB_CONNECTION_MAX_TENANTS,
       maxAgeMs: e.DB_CONNECTION_MAX_AGE_MS,
+    },
+    tenantTransactions: {
+      max: e.DB_TENANT_MAX_TRANSACTIONS ?? Math.max(1, Math.floor(e.DB_POOL_MAX / 2)),
+      waitMs: e.DB_TENANT_WAIT_MS,
     },
     migrateConcurrency: e.MIGRATE_CONCURRENCY,
     tenantRetentionDays: e.TENANT_RETENTION_DAYS,
@@ -412,3 +437,4 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 export const defaultPoolSettings: PoolSettings = loadConfig({}).pool;
+export const defaultTenantTransactions: TenantTransactionLimits = loadConfig({}).tenantTransactions;

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'PAYMENT_REQUIRED'
   | 'BILLING_UNAVAILABLE'
   | 'DATABASE_UNAVAILABLE'
+  | 'SERVICE_UNAVAILABLE'
+  | 'TIMEOUT'
   | 'MIGRATION_FAILED';
 
 export abstract class AppError extends Error {
@@ -82,6 +84,19 @@ export class DatabaseUnavailableError extends AppError {
   readonly code = 'DATABASE_UNAVAILABLE';
 }
 
+/**
+ * The server cannot take the request now (no pooled connection within DB_ACQUIRE_TIMEOUT_MS);
+ * nothing ran. `details.retryAfterSeconds` becomes Retry-After.
+ */
+export class ServiceUnavailableError extends AppError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+}
+
+/** A statement ran past the statement timeout and was cancelled; the request's writes rolled back. */
+export class TimeoutError extends AppError {
+  readonly code = 'TIMEOUT';
+}
+
 /** A migration file or run is not acceptable (edited after it was applied, missing down file, ...). */
 export class MigrationError extends AppError {
   readonly code = 'MIGRATION_FAILED';
@@ -97,4 +112,5 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   PAYMENT_REQUIRED: 402,
   QUOTA_EXCEEDED: 429,
   RATE_LIMITED: 429,
+  SERVICE_UNAVAILABLE: 503,
 };

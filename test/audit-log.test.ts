@@ -1,6 +1,6 @@
 /**
  * The audit trail end to end: every sensitive action that succeeds writes exactly one entry (who,
- * which tenant, what, from where, never a secret), a refused one exactly one failure entry, a
+ * which tenant, what, from where, never a secret), a refused request exactly one failure entry, a
  * rolled-back one none; and auditLogs shows a tenant's ADMIN and OWNER their tenant's entries
  * only, operators every tenant's, a page at a time.
  *
@@ -376,7 +376,7 @@ describe('a refused sensitive action writes exactly one failure entry and change
     expect(await isRevoked(aKey.id)).toBe(false);
   });
 
-  test('a refused request naming two keys records one entry per key, and revokes neither', async () => {
+  test('a refused request naming two keys is one entry listing both, and revokes neither', async () => {
     const { result, rows } = await audited(() =>
       failure(session('user_viewer_a', 'org_a', 'viewer'), RevokeTwoApiKeysDocument, {
         first: aKey.id,
@@ -384,12 +384,17 @@ describe('a refused sensitive action writes exactly one failure entry and change
       }),
     );
     expect(firstError(result)).toMatchObject({ status: 403, code: 'FORBIDDEN' });
-    expect(rows.map((row) => [row.action, row.resource_id, row.success]).sort()).toEqual(
-      [
-        ['api_key.revoked', aKey.id, false],
-        ['api_key.revoked', aReadKey.id, false],
-      ].sort(),
-    );
+    expect(rows.map((row) => [row.action, row.resource_id, row.success])).toEqual([
+      ['api_key.revoked', null, false],
+    ]);
+    expect(rows[0]!.metadata).toEqual({
+      requestId: result.errors[0]?.extensions.requestId,
+      operation: 'Mutation.revokeApiKey',
+      refused: [
+        { operation: 'Mutation.revokeApiKey', resourceId: aKey.id },
+        { operation: 'Mutation.revokeApiKey', resourceId: aReadKey.id },
+      ],
+    });
     expect(await isRevoked(aKey.id)).toBe(false);
     expect(await isRevoked(aReadKey.id)).toBe(false);
   });

@@ -91,7 +91,7 @@ const NOT_YET = 'Session token is not valid yet.';
 const SIGNATURE = 'Session token signature is invalid.';
 const AZP = 'Session token was issued for another application (azp).';
 const ISS = 'Session token issuer is not trusted.';
-const ALG = 'Session token algorithm is not accepted (RS256, RS384 or RS512 only).';
+const ALG = 'Session token algorithm is not accepted (RS256 only).';
 
 describe('valid tokens', () => {
   test('a v1 token gives every field of the session', async () => {
@@ -210,6 +210,40 @@ describe('refused tokens (UNAUTHENTICATED)', () => {
     await expectUnauthenticated(token(v1({ iss: 'https://clerk.evil.example.com' })), ISS);
     await expectUnauthenticated(token(v1({ iss: `${ISSUER}/` })), ISS);
     await expectUnauthenticated(token(without(v2(), 'iss')), ISS);
+  });
+
+  // docs/identity.md: @clerk/backend names RS384 and RS512 in its algorithm table, but the key
+  // it builds from the PEM is an RS256 JWK, so a correctly signed RS384 or RS512 token fails
+  // ("JWK alg does not match the requested algorithm"), while the same claims in RS256 pass.
+  test.each(['RS384', 'RS512'])(
+    'a correctly signed %s token is refused (RS256 only)',
+    async (alg) => {
+      await expectUnauthenticated(token(v1(), { alg }), 'Session token could not be verified.');
+      await expect(verifyClerkSession(token(v1()), options)).resolves.toMatchObject({
+        userId: 'user_1',
+      });
+    },
+  );
+
+  test.each([
+    [
+      'an organisation id over 255 characters',
+      v1({ org_id: `org_${'x'.repeat(300)}` }),
+      'organisation id',
+    ],
+    ['an organisation id with U+0000', v1({ org_id: 'org_a\u0000' }), 'organisation id'],
+    ['an organisation id with other characters', v1({ org_id: "org_a'; --" }), 'organisation id'],
+    ['a v2 organisation id with U+0000', v2({ id: 'org_\u0000' }), 'organisation id'],
+    ['a sub with U+0000', v1({ sub: 'user_\u0000' }), 'sub'],
+    ['a sid over 255 characters', v1({ sid: `sess_${'1'.repeat(260)}` }), 'sid'],
+    ['a slug with a lone surrogate', v1({ org_slug: 'a\ud800' }), 'organisation slug'],
+    ['a role over 255 characters', v1({ org_role: `org:${'r'.repeat(300)}` }), 'organisation role'],
+    ['an email with U+0000', v1({ email: 'a\u0000@example.com' }), 'email'],
+  ])('a signed token with %s: refused, naming the claim', async (_name, claims, claim) => {
+    const error = await refusal(token(claims));
+    expect(error).toBeInstanceOf(UnauthenticatedError);
+    expect(error.message).toMatch(new RegExp(`^Session token claim ${claim} is not acceptable: `));
+    expect(error.details).toMatchObject({ reason: 'claim-shape' });
   });
 
   test('alg none', async () => {

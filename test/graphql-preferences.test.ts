@@ -239,7 +239,7 @@ describe('invalid preferences', () => {
       'a NUL in emailNotifications',
       { emailNotifications: { to: 'a\u0000' } },
       'emailNotifications',
-      'emailNotifications contains a string with U+0000 or an unpaired surrogate, which cannot be stored.',
+      '$input.emailNotifications.to contains U+0000 or an unpaired surrogate, which cannot be stored.',
     ],
     [
       'a valid theme with an invalid locale',

@@ -202,14 +202,15 @@ describe('creating and reading scenarios', () => {
       { results: { note: 'a\u0000b' } },
       'BAD_USER_INPUT',
       'results',
-      'results contains a string with U+0000 or an unpaired surrogate, which cannot be stored.',
+      // Refused with the other inputs, before any SQL: the message names the path.
+      '$input.results.note contains U+0000 or an unpaired surrogate, which cannot be stored.',
     ],
     [
       'an unpaired surrogate in a parameters key',
       { parameters: { ['\ud800']: 1 } },
       'BAD_USER_INPUT',
       'parameters',
-      'parameters contains a string with U+0000 or an unpaired surrogate, which cannot be stored.',
+      '$input.parameters contains U+0000 or an unpaired surrogate, which cannot be stored.',
     ],
     [
       'JSON nested 33 levels deep',

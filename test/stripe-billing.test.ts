@@ -1194,6 +1194,11 @@ describe('webhook delivery', () => {
       'Stale delivery: the stripe-signature timestamp is more than 5 minutes old.',
     ],
     [
+      'a timestamp 301 s in the future',
+      (): Delivery => ({ timestamp: nowSeconds() + 301 }),
+      'Delivery from the future: the stripe-signature timestamp is more than 5 minutes ahead.',
+    ],
+    [
       'no stripe-signature header',
       (): Delivery => ({ omitSignature: true }),
       'Missing stripe-signature header.',
@@ -1209,6 +1214,57 @@ describe('webhook delivery', () => {
     expect(await subscriptionOf(tenant.subscriptionId)).toBeNull();
     expect(await auditOf(tenant.id, 'billing.')).toEqual([]);
   });
+
+  test('a timestamp 299 s in the future is still accepted (clock skew)', async () => {
+    const tenant = await subscribedTenant();
+    const created = subscriptionEvent('customer.subscription.created', tenant);
+    expect(await deliver(created, { timestamp: nowSeconds() + 299 })).toEqual({
+      status: 200,
+      body: { status: 'processed' },
+    });
+  });
+
+  test.each([
+    [
+      'created: 1e15',
+      (body: StripeEventBody) => ({ ...body, created: 1e15 }),
+      /^Invalid "created": it must be whole Unix seconds from 0 to 253402300799/,
+    ],
+    [
+      'a period end in the year 33,000',
+      (body: StripeEventBody) =>
+        JSON.parse(
+          JSON.stringify(body).replace(
+            /"current_period_end":\d+/g,
+            '"current_period_end":1000000000000',
+          ),
+        ) as StripeEventBody,
+      /^Invalid customer\.subscription\.created event: data\.object\.items\.data\.0\.current_period_end: a time after 9999-12-31 is out of range/,
+    ],
+    [
+      'a customer id with U+0000',
+      (body: StripeEventBody) =>
+        JSON.parse(
+          JSON.stringify(body).replace(/"customer":"cus_/, '"customer":"cus_\\u0000'),
+        ) as StripeEventBody,
+      /^Invalid event: data\.object\.customer is text with U\+0000 or an unpaired surrogate\./,
+    ],
+  ])(
+    'a signed event with %s: 400 with the reason, every delivery; nothing changes',
+    async (_case, change, message) => {
+      const tenant = await subscribedTenant();
+      const created = change(subscriptionEvent('customer.subscription.created', tenant));
+      const before = await billingOf(tenant.id);
+      for (let delivery = 0; delivery < 2; delivery += 1) {
+        const answer = await deliver(created);
+        expect(answer.status).toBe(400);
+        expect(answer.body.error).toMatch(message);
+      }
+      expect(await eventRecorded(created.id)).toBeNull();
+      expect(await billingOf(tenant.id)).toEqual(before);
+      expect(await subscriptionOf(tenant.subscriptionId)).toBeNull();
+    },
+  );
 
   test('a signed body that is not a Stripe event is 400', async () => {
     const answer = await deliver({ id: '', type: '', created: -1 });

@@ -1,7 +1,7 @@
 /**
  * The audit trail (public.audit_logs). An entry is written in the same transaction as the action
- * it records, so a rolled-back action leaves no entry. A refused action is recorded on its own
- * (success false) by the request path, since its request writes nothing else.
+ * it records, so a rolled-back action leaves no entry. A refused request is recorded on its own
+ * (success false, bounded per actor: refusals.ts), since it writes nothing else.
  */
 import type { CommonQueryMethods } from 'slonik';
 import { sql } from '../db/sql.js';

@@ -1,8 +1,11 @@
 /**
  * Verifies a Clerk session token and turns it into a typed session. @clerk/backend's `verifyToken`
- * checks the signature (RS256/384/512 only), `exp`, `nbf` and `iat` within the clock skew, `sub`,
- * and `azp` when authorized parties are given; it does not check `iss`, so this module does, and
- * then reads the active organisation from either token version:
+ * checks the signature, `exp`, `nbf` and `iat` within the clock skew, `sub`, and `azp` when
+ * authorized parties are given. Signatures are RS256 only: its algorithm table names RS256, RS384
+ * and RS512 (anything else is TokenInvalidAlgorithm), but the key it builds from CLERK_JWT_KEY's
+ * PEM is an RS256 JWK, which WebCrypto will not use for RS384 or RS512 (TokenVerificationFailed).
+ * It does not check `iss`, so this module does, checks the shape of the claims it keeps, and then
+ * reads the active organisation from either token version:
  *
  * - v1: `org_id`, `org_slug`, `org_role` ("org:admin"), `org_permissions` ("org:feature:perm");
  * - v2 (`v: 2`): `o: { id, slg, rol ("admin"), per, fpm }` with org features in `fea`.
@@ -15,6 +18,7 @@ import { verifyToken } from '@clerk/backend';
 import { TokenVerificationErrorReason } from '@clerk/backend/errors';
 import { clerkRoleName, type ClerkConfig, type UserRole } from '../config.js';
 import { ForbiddenError, UnauthenticatedError } from '../errors.js';
+import { isStorableText } from '../validation.js';
 
 export type { UserRole } from '../config.js';
 
@@ -54,7 +58,7 @@ const REFUSALS: Record<string, string> = {
     'Session token was issued for another application (azp).',
   [TokenVerificationErrorReason.TokenInvalidIssuer]: 'Session token issuer is not trusted.',
   [TokenVerificationErrorReason.TokenInvalidAlgorithm]:
-    'Session token algorithm is not accepted (RS256, RS384 or RS512 only).',
+    'Session token algorithm is not accepted (RS256 only).',
   [TokenVerificationErrorReason.TokenInvalid]: 'Session token is malformed.',
   [TokenVerificationErrorReason.TokenVerificationFailed]: 'Session token could not be verified.',
   [TokenVerificationErrorReason.JWKKidMismatch]:
@@ -82,6 +86,45 @@ function translate(error: unknown): Error {
 
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined;
+
+/** Clerk's ids (user_…, sess_…, org_…): letters, digits, _ and -, as they are stored. */
+const CLERK_ID = /^[A-Za-z0-9_-]{1,255}$/;
+const MAX_CLAIM_TEXT = 255;
+const MAX_EMAIL = 320;
+
+/**
+ * The claims we keep, checked for shape even though the signature is good: a claim PostgreSQL
+ * could not store, or one longer than its column, is a refusal (401) naming the claim, never a
+ * failure of ours further on.
+ */
+function checkClaimShapes(
+  session: Omit<ClerkSession, 'role' | 'tokenVersion'> & { role: string | undefined },
+): void {
+  const refuse = (claim: string, why: string) => {
+    throw new UnauthenticatedError(`Session token claim ${claim} is not acceptable: ${why}.`, {
+      reason: 'claim-shape',
+    });
+  };
+  const id = (claim: string, value: string | null) => {
+    if (value !== null && !CLERK_ID.test(value)) {
+      refuse(claim, 'a Clerk id is 1 to 255 letters, digits, _ or -');
+    }
+  };
+  const textClaim = (claim: string, value: string | null | undefined, max: number) => {
+    if (value != null && (value.length > max || !isStorableText(value))) {
+      refuse(claim, `at most ${max} characters of storable text`);
+    }
+  };
+  id('sub', session.userId);
+  id('sid', session.sessionId);
+  id('organisation id', session.organizationId);
+  textClaim('organisation slug', session.organizationSlug, MAX_CLAIM_TEXT);
+  textClaim('organisation role', session.role, MAX_CLAIM_TEXT);
+  textClaim('email', session.email, MAX_EMAIL);
+  for (const permission of session.permissions) {
+    textClaim('organisation permissions', permission, MAX_CLAIM_TEXT);
+  }
+}
 
 type Organisation = {
   id: string | undefined;
@@ -202,6 +245,16 @@ export async function verifyClerkSession(
   } else {
     throw new UnauthenticatedError('Session token version is not supported (expected 1 or 2).');
   }
+
+  checkClaimShapes({
+    userId,
+    sessionId,
+    organizationId: organisation.id ?? null,
+    organizationSlug: organisation.slug ?? null,
+    role: organisation.role,
+    permissions: organisation.permissions,
+    email: text(claims.email) ?? null,
+  });
 
   if (organisation.id === undefined) {
     if (!accept.organisationOptional?.(userId)) throw new ForbiddenError(NO_ORGANISATION);

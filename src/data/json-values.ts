@@ -6,6 +6,7 @@
 import type { SerializableValue } from 'slonik';
 import { sql } from '../db/sql.js';
 import { BadUserInputError } from '../errors.js';
+import { findInputProblem } from '../validation.js';
 
 export const JSON_MAX_DEPTH = 32;
 
@@ -23,41 +24,22 @@ export type JsonRules = {
 export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function storable(text: string): boolean {
-  return !text.includes('\u0000') && text.isWellFormed();
-}
-
-/** Walks the value without recursion (no stack overflow on deep input) checking depth and text. */
+/** Checks depth and text without recursion (no stack overflow on deep input). */
 function checkTree(field: string, value: unknown, jsonb: boolean): void {
-  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
-  while (pending.length > 0) {
-    const { value: node, depth } = pending.pop()!;
-    if (typeof node === 'string') {
-      if (jsonb && !storable(node)) {
-        throw new BadUserInputError(
-          `${field} contains a string with U+0000 or an unpaired surrogate, which cannot be stored.`,
-          { field },
-        );
-      }
-      continue;
-    }
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth >= JSON_MAX_DEPTH) {
-      throw new BadUserInputError(
-        `${field} is nested too deeply: at most ${JSON_MAX_DEPTH} levels.`,
-        {
-          field,
-        },
-      );
-    }
-    const next = depth + 1;
-    if (Array.isArray(node)) {
-      for (const child of node) pending.push({ value: child, depth: next });
-    } else {
-      for (const [key, child] of Object.entries(node)) {
-        pending.push({ value: key, depth: next }, { value: child, depth: next });
-      }
-    }
+  const problem = findInputProblem(value, { maxDepth: JSON_MAX_DEPTH, maxNodes: Infinity });
+  if (problem?.kind === 'depth') {
+    throw new BadUserInputError(
+      `${field} is nested too deeply: at most ${JSON_MAX_DEPTH} levels.`,
+      {
+        field,
+      },
+    );
+  }
+  if (problem?.kind === 'text' && jsonb) {
+    throw new BadUserInputError(
+      `${field} contains a string with U+0000 or an unpaired surrogate, which cannot be stored.`,
+      { field },
+    );
   }
 }
 

@@ -209,7 +209,7 @@ function validateProduct(input: ProductInput) {
     unitCost: input.unitCost,
     unitPrice: input.unitPrice,
   })) {
-    if (value !== undefined && value.startsWith('-')) {
+    if (value != null && value.startsWith('-')) {
       throw new BadUserInputError(`${field} must not be negative.`, { field });
     }
   }
@@ -267,8 +267,18 @@ const COLUMNS: Record<keyof ProductInput, string> = {
   isActive: 'is_active',
 };
 
+/** Fields an update may clear with null; the others keep their value when left out. */
+const CLEARABLE: ReadonlySet<keyof ProductInput> = new Set(['description', 'category']);
+
 export async function updateProduct(db: CommonQueryMethods, id: string, patch: ProductInput) {
   validateProduct(patch);
+  for (const field of Object.keys(COLUMNS) as (keyof ProductInput)[]) {
+    if (patch[field] === null && !CLEARABLE.has(field)) {
+      throw new BadUserInputError(`${field} cannot be null: leave it out to keep it as it is.`, {
+        field,
+      });
+    }
+  }
   const sets = (Object.keys(COLUMNS) as (keyof ProductInput)[])
     .filter((field) => patch[field] !== undefined)
     .map((field) => {

@@ -2,6 +2,8 @@
  * Database failures as the rest of the code needs them: SQLSTATEs, and a failure to reach
  * PostgreSQL as one actionable line. A URL's password never appears.
  */
+import { BadUserInputError, TimeoutError, type AppError } from '../errors.js';
+
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
@@ -11,6 +13,36 @@ export function redactUrl(url: string): string {
     return '<unparseable DATABASE_URL>';
   }
 }
+
+/**
+ * A database failure that the request itself caused, as the error the client gets: a statement
+ * cancelled by statement_timeout is TIMEOUT; a value PostgreSQL refuses (SQLSTATE class 22: out of
+ * range, overflow, untranslatable text; a NOT NULL or CHECK constraint that the data layer did not
+ * turn into its own error first) is BAD_USER_INPUT, with no SQL detail. The log keeps the detail.
+ * Anything else is undefined (an internal error).
+ */
+export function databaseRefusal(error: unknown): AppError | undefined {
+  const code = sqlStateOf(error);
+  if (code === STATEMENT_TIMEOUT) {
+    return new TimeoutError(
+      'The request ran past the statement timeout and was cancelled (its writes rolled back): retry later, or ask for less.',
+    );
+  }
+  if (code?.startsWith('22') && code.length === 5) {
+    return new BadUserInputError(
+      'A value is out of the range the database can store (a number too large, a date too far).',
+    );
+  }
+  if (code === NOT_NULL_VIOLATION || code === CHECK_VIOLATION) {
+    return new BadUserInputError('A value breaks a rule of the data (a missing or invalid value).');
+  }
+  return undefined;
+}
+
+/** query_canceled: statement_timeout (or a cancel request) stopped the statement. */
+export const STATEMENT_TIMEOUT = '57014';
+const NOT_NULL_VIOLATION = '23502';
+const CHECK_VIOLATION = '23514';
 
 /** The SQLSTATE (or socket error code) of a failure, looking through wrapped causes. */
 export function sqlStateOf(error: unknown): string | undefined {

@@ -12,8 +12,9 @@ import {
   type Interceptor,
 } from 'slonik';
 import type { PoolSettings } from '../config.js';
-import { DatabaseUnavailableError } from '../errors.js';
+import { DatabaseUnavailableError, ServiceUnavailableError } from '../errors.js';
 import { describeConnectionFailure } from './errors.js';
+import { QUERY_METHODS } from './serialized.js';
 import { ENTER_TENANT } from './tenant-transaction.js';
 
 export type { DatabasePool };
@@ -103,5 +104,64 @@ export async function createDatabasePool(options: PoolOptions): Promise<Database
   // Slonik also emits each query error on the pool; the caller still receives it as a rejection,
   // so the event needs a listener only to keep an emitter without one from throwing.
   pool.on('error', () => {});
-  return pool;
+  return boundedAcquire(pool, options.acquireTimeoutMs);
 }
+
+/**
+ * The pool with a bound on how long a checkout waits: slonik queues a checkout for as long as the
+ * pool is full, so past `timeoutMs` the caller gets ServiceUnavailableError (503, Retry-After)
+ * instead. The queued checkout is not lost: when a connection comes, the abandoned routine does
+ * nothing and the connection goes straight back. One timer per checkout; queries, transactions and
+ * connect() all go through it (stream() is left as it is).
+ */
+export function boundedAcquire(pool: DatabasePool, timeoutMs: number): DatabasePool {
+  const connect = <T>(routine: (connection: DatabaseConnection) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      let state: 'waiting' | 'running' | 'abandoned' = 'waiting';
+      const timer = setTimeout(() => {
+        if (state !== 'waiting') return;
+        state = 'abandoned';
+        reject(
+          new ServiceUnavailableError(
+            `The database is busy: no connection became free within ${timeoutMs} ms. Retry shortly.`,
+            { retryAfterSeconds: 1 },
+          ),
+        );
+      }, timeoutMs);
+      pool
+        .connect(async (connection) => {
+          if (state === 'abandoned') return undefined as T;
+          state = 'running';
+          clearTimeout(timer);
+          return routine(connection);
+        })
+        .then(
+          (value) => {
+            if (state !== 'abandoned') resolve(value);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            if (state !== 'abandoned') reject(error);
+          },
+        );
+    });
+  const wrapped: Record<string, unknown> = {
+    connect,
+    transaction: (handler: Parameters<DatabasePool['transaction']>[0], retryLimit?: number) =>
+      connect((connection) => connection.transaction(handler, retryLimit)),
+  };
+  for (const method of QUERY_METHODS) {
+    wrapped[method] = (...args: unknown[]) =>
+      connect((connection) =>
+        (connection[method] as (...values: unknown[]) => Promise<unknown>)(...args),
+      );
+  }
+  return new Proxy(pool, {
+    get: (target, property, receiver) =>
+      typeof property === 'string' && Object.hasOwn(wrapped, property)
+        ? wrapped[property]
+        : Reflect.get(target, property, receiver),
+  });
+}
+
+type DatabaseConnection = Parameters<Parameters<DatabasePool['connect']>[0]>[0];

@@ -6,9 +6,10 @@
  */
 import type { CommonQueryMethods } from 'slonik';
 
-type QueryMethod = Exclude<keyof CommonQueryMethods, 'transaction' | 'stream'>;
+export type QueryMethod = Exclude<keyof CommonQueryMethods, 'transaction' | 'stream'>;
 
-const METHODS: readonly QueryMethod[] = [
+/** slonik's query methods: each runs one statement. */
+export const QUERY_METHODS: readonly QueryMethod[] = [
   'any',
   'anyFirst',
   'exists',
@@ -29,7 +30,7 @@ export class SerialConnection {
 
   constructor(private readonly connection: CommonQueryMethods) {
     const queued = {} as Record<string, unknown>;
-    for (const method of METHODS) {
+    for (const method of QUERY_METHODS) {
       const original = (connection[method] as (...args: unknown[]) => Promise<unknown>).bind(
         connection,
       );

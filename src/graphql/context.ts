@@ -8,6 +8,7 @@ import { recordAudit, type AuditEntry, type AuditSource } from '../audit/audit-l
 import type { Authenticator } from '../auth/authenticate.js';
 import { actorOf, type Principal, type TenantInfo } from '../auth/principal.js';
 import { SerialConnection } from '../db/serialized.js';
+import type { TenantAdmission } from '../db/tenant-admission.js';
 import { asPlatform } from '../db/tenant-transaction.js';
 import type { StripeBilling } from '../billing/stripe-calls.js';
 import type { Logger } from '../logger.js';
@@ -34,6 +35,8 @@ export type RequestContextOptions = {
   billing: BillingLimits;
   /** Stripe checkout and portal; undefined when STRIPE_SECRET_KEY is not set. */
   stripe?: StripeBilling;
+  /** The per-tenant cap on concurrent transactions (DB_TENANT_MAX_TRANSACTIONS). */
+  admission: TenantAdmission;
 };
 
 export class RequestContext {
@@ -47,6 +50,8 @@ export class RequestContext {
   readonly stripe: StripeBilling | undefined;
   private readonly pool: DatabasePool;
   private readonly lifecycleSettings: RequestContextOptions['lifecycle'];
+  private readonly admission: TenantAdmission;
+  private leave: (() => void) | undefined;
   private session: TenantSession | undefined;
   private serial: SerialConnection | undefined;
   private loaderSet: Loaders | undefined;
@@ -63,16 +68,27 @@ export class RequestContext {
     this.stripe = options.stripe;
     this.pool = options.pool;
     this.lifecycleSettings = options.lifecycle;
+    this.admission = options.admission;
   }
 
-  /** Opens the request's one transaction (read-only for queries); a tenant's when it has one. */
+  /**
+   * Opens the request's one transaction (read-only for queries); a tenant's when it has one, once
+   * the tenant has a free turn (RATE_LIMITED after a brief wait) and the pool a free connection
+   * (SERVICE_UNAVAILABLE after DB_ACQUIRE_TIMEOUT_MS).
+   */
   async begin(options: { readOnly: boolean }): Promise<void> {
-    const countRequest =
-      this.billing.enforce && this.billing.metering === 'transaction' && this.principal.tenant;
-    this.session = await openTenantSession(this.pool, this.principal.tenant, {
-      ...options,
-      countRequest: Boolean(countRequest),
-    });
+    const tenant = this.principal.tenant;
+    const countRequest = this.billing.enforce && this.billing.metering === 'transaction' && tenant;
+    if (tenant) this.leave = await this.admission.enter(tenant.id);
+    try {
+      this.session = await openTenantSession(this.pool, tenant, {
+        ...options,
+        countRequest: Boolean(countRequest),
+      });
+    } catch (error) {
+      this.leave?.();
+      throw error;
+    }
     this.serial = new SerialConnection(this.session.tx);
   }
 
@@ -82,7 +98,11 @@ export class RequestContext {
     this.session = undefined;
     const callbacks = this.committed;
     this.committed = [];
-    await session?.finish(outcome);
+    try {
+      await session?.finish(outcome);
+    } finally {
+      this.leave?.();
+    }
     if (outcome === 'commit') for (const callback of callbacks) callback();
   }
 

@@ -6,6 +6,7 @@
 import { HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { databaseRefusal } from '../db/errors.js';
 import { HTTP_STATUS, isAppError, type AppError } from '../errors.js';
 
 const PASS_THROUGH = new Set([
@@ -52,6 +53,15 @@ export function toGraphQLError(error: AppError, requestId?: string): GraphQLErro
 
 export const MASKED_MESSAGE = 'Internal server error';
 
+/** A masked internal error for a request that failed before it had a context (HTTP 500). */
+export const internalError = (requestId: string) =>
+  new GraphQLError(MASKED_MESSAGE, {
+    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId, http: { status: 500 } },
+  });
+
+/** graphql-armor words its cost, depth and alias refusals as syntax errors; they are not. */
+const ARMOR_PREFIX = 'Syntax Error: ';
+
 /** True for errors whose detail must not reach the client. */
 function isInternal(formatted: GraphQLFormattedError, error: unknown): boolean {
   if (isAppError(unwrapResolverError(error))) return false;
@@ -63,7 +73,9 @@ export function formatError(
   formatted: GraphQLFormattedError,
   error: unknown,
 ): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const unwrapped = unwrapResolverError(error);
+  // A database failure caused by the request (a timeout, a value out of range) has its own code.
+  const original = isAppError(unwrapped) ? unwrapped : (databaseRefusal(unwrapped) ?? unwrapped);
   if (isAppError(original)) {
     return {
       message: original.message,
@@ -78,12 +90,17 @@ export function formatError(
   if (!isInternal(formatted, error)) {
     const extensions = { ...formatted.extensions };
     delete extensions.stacktrace;
-    return { ...formatted, extensions };
+    const message =
+      extensions.code === 'GRAPHQL_VALIDATION_FAILED' && formatted.message.startsWith(ARMOR_PREFIX)
+        ? formatted.message.slice(ARMOR_PREFIX.length)
+        : formatted.message;
+    return { ...formatted, message, extensions };
   }
+  const requestId = formatted.extensions?.requestId;
   return {
     message: MASKED_MESSAGE,
     locations: formatted.locations,
     path: formatted.path,
-    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
   };
 }

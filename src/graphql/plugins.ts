@@ -1,20 +1,21 @@
 /**
  * The request path inside Apollo: once the operation is known (after parsing and validation, so
- * an invalid or over-limit operation never costs SQL), check the principal may run it, open the
- * one tenant transaction (READ ONLY for queries), and end it before the response leaves: commit,
- * or roll back a mutation that had any error. Every error carries the request id.
+ * an invalid or over-limit operation never costs SQL), count it against the caller's rate, check
+ * every input (operation-inputs.ts), check the principal may run it and the plan allows it, take
+ * one of the tenant's turns and open the one tenant transaction (READ ONLY for queries), and end
+ * it before the response leaves: commit, or roll back a mutation that had any error. Every error
+ * carries the request id.
  */
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import type { DocumentNode, OperationDefinitionNode } from 'graphql';
-import { recordAudit } from '../audit/audit-log.js';
+import type { RefusalAudit, RefusedAttempt } from '../audit/refusals.js';
 import { authorize, OPERATIONS, type Permission } from '../auth/permissions.js';
 import { accessOf } from '../billing/access.js';
 import { periodOf, type UsageMeter } from '../billing/metering.js';
 import { PLANS } from '../billing/plans.js';
 import type { RequestLimiter } from '../billing/rate-limits.js';
-import type { DatabasePool } from 'slonik';
 import {
   isAppError,
   PaymentRequiredError,
@@ -23,19 +24,18 @@ import {
 } from '../errors.js';
 import type { RequestContext } from './context.js';
 import { MASKED_MESSAGE, toGraphQLError } from './errors.js';
+import { checkOperationInputs } from './operation-inputs.js';
 import { argumentText, rootFieldSelections } from './root-fields.js';
 
-/** Longest resource id a refusal records: the argument is the caller's text, not a known id. */
-const MAX_REFUSED_RESOURCE_ID = 255;
-
 /**
- * Checks every root field against the permission table. A refusal of a sensitive operation is
- * audited (success false) on its own, outside any transaction: the request writes nothing else.
- * Each attempt is one entry, against the resource its argument names (a revokeApiKey of key X),
- * and never with any other argument (a refused saveApiCredential's credentials stay unrecorded).
+ * Checks every root field against the permission table. A request with refused sensitive
+ * operations is audited (success false) as one entry listing each attempt, against the resource
+ * its argument names (a revokeApiKey of key X), never with any other argument (a refused
+ * saveApiCredential's credentials stay unrecorded); refusals.ts bounds how many entries an actor
+ * writes.
  */
 async function guard(
-  pool: DatabasePool,
+  refusals: RefusalAudit,
   context: RequestContext,
   document: DocumentNode,
   operation: OperationDefinitionNode,
@@ -43,6 +43,9 @@ async function guard(
 ): Promise<string[]> {
   const fields = rootFieldSelections(document, operation);
   let refusal: ForbiddenError | undefined;
+  let audited: { action: string; resourceType?: string } | undefined;
+  const attempts: RefusedAttempt[] = [];
+  const seen = new Set<string>();
   const keys = [...new Set(fields.map((field) => field.key))];
   for (const key of keys) {
     const refused = authorize(context.principal, key);
@@ -50,36 +53,31 @@ async function guard(
     refusal ??= refused;
     const { audit: action, resource } = OPERATIONS[key] ?? {};
     if (action === undefined) continue;
-    const attempts = new Set<string | undefined>();
+    audited ??= { action, resourceType: resource?.type };
     for (const field of fields) {
       if (field.key !== key) continue;
-      const id = resource?.idArgument
+      const resourceId = resource?.idArgument
         ? argumentText(field.node, resource.idArgument, variables)
         : undefined;
-      attempts.add(id !== undefined && id.length <= MAX_REFUSED_RESOURCE_ID ? id : undefined);
-    }
-    for (const resourceId of attempts) {
-      try {
-        await recordAudit(pool, {
-          ...context.auditSource(),
-          tenantId: context.principal.tenant?.id ?? null,
-          action,
-          resourceType: resource?.type,
-          resourceId,
-          success: false,
-          errorMessage: refused.message,
-          metadata: { requestId: context.requestId, operation: key },
-        });
-      } catch (error) {
-        context.logger.error(
-          { err: error, requestId: context.requestId },
-          'could not record a refused operation in the audit log',
-        );
-      }
+      const attempt = `${key}|${resourceId ?? ''}`;
+      if (seen.has(attempt)) continue;
+      seen.add(attempt);
+      attempts.push({ operation: key, resourceId });
     }
   }
-  if (refusal) throw toGraphQLError(refusal);
-  return keys;
+  if (!refusal) return keys;
+  if (audited) {
+    await refusals.record({
+      source: context.auditSource(),
+      tenantId: context.principal.tenant?.id ?? null,
+      requestId: context.requestId,
+      action: audited.action,
+      resourceType: audited.resourceType,
+      attempts,
+      message: refusal.message,
+    });
+  }
+  throw toGraphQLError(refusal);
 }
 
 function finishResponse(
@@ -121,9 +119,23 @@ export type BillingLimits = {
 };
 
 /**
- * The plan's limits on a tenant principal's request, checked in memory before any SQL: writes
- * while read-only (PAYMENT_REQUIRED), the monthly request cap (QUOTA_EXCEEDED until the period
- * ends) and the per-key rate (RATE_LIMITED), each with Retry-After where waiting helps.
+ * The plan's per-key rate (RATE_LIMITED, Retry-After), counted first for every operation, so a
+ * request that is refused later (FORBIDDEN, BAD_USER_INPUT) costs its caller like any other.
+ */
+async function consumeRate(context: RequestContext, billing: BillingLimits): Promise<void> {
+  if (!context.principal.tenant) return;
+  try {
+    await billing.limiter.consume(context.principal);
+  } catch (error) {
+    if (isAppError(error)) throw toGraphQLError(error);
+    throw error;
+  }
+}
+
+/**
+ * The plan's other limits on a tenant principal's request, checked in memory before any SQL:
+ * writes while read-only (PAYMENT_REQUIRED) and the monthly request cap (QUOTA_EXCEEDED until the
+ * period ends, with Retry-After).
  */
 async function enforcePlan(
   context: RequestContext,
@@ -162,24 +174,18 @@ async function enforcePlan(
       ),
     );
   }
-  try {
-    await billing.limiter.consume(context.principal);
-  } catch (error) {
-    if (isAppError(error)) throw toGraphQLError(error);
-    throw error;
-  }
 }
 
 export function transactionPlugin(
-  pool: DatabasePool,
   billing: BillingLimits,
+  refusals: RefusalAudit,
 ): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       let mutation = false;
       let metered = false;
       return {
-        async didResolveOperation({ contextValue, operation, document, request }) {
+        async didResolveOperation({ contextValue, operation, document, request, schema }) {
           const kind = operation?.operation ?? 'query';
           if (kind === 'subscription') {
             throw new GraphQLError('Subscriptions are not supported.', {
@@ -187,16 +193,31 @@ export function transactionPlugin(
             });
           }
           if (operation) {
-            const keys = await guard(pool, contextValue, document, operation, request.variables);
+            // In memory, in this order, before the first statement: the rate, every input, the
+            // permissions (whose refusal may write one audit entry), the plan.
+            if (billing.enforce) await consumeRate(contextValue, billing);
+            checkOperationInputs(schema, document, operation, request.variables);
+            const keys = await guard(
+              refusals,
+              contextValue,
+              document,
+              operation,
+              request.variables,
+            );
             if (billing.enforce) await enforcePlan(contextValue, billing, keys);
           }
           mutation = kind === 'mutation';
-          // Counted from here: a request refused above costs the tenant nothing.
+          // Counted from here: a request refused above costs the tenant's monthly quota nothing.
           metered =
             billing.enforce &&
             billing.metering === 'memory' &&
             contextValue.principal.tenant !== null;
-          await contextValue.begin({ readOnly: !mutation });
+          try {
+            await contextValue.begin({ readOnly: !mutation });
+          } catch (error) {
+            if (isAppError(error)) throw toGraphQLError(error);
+            throw error;
+          }
         },
 
         async didEncounterErrors({ contextValue, errors }) {

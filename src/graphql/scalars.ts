@@ -13,8 +13,35 @@ import {
   UUIDResolver,
 } from 'graphql-scalars';
 
-export const GraphQLDate = DateResolver;
-export const GraphQLDateTime = DateTimeResolver;
+/**
+ * graphql-scalars' Date and DateTime accept year 0000 (1 BC), which PostgreSQL's date and
+ * timestamptz refuse; these refuse any instant outside 0001-01-01 to 9999-12-31 (UTC), so a date
+ * the database cannot hold is BAD_USER_INPUT before any SQL runs.
+ */
+export const EARLIEST_DATE = '0001-01-01';
+export const LATEST_DATE = '9999-12-31';
+
+function storableDates(scalar: GraphQLScalarType): GraphQLScalarType {
+  const config = scalar.toConfig();
+  const bounded = (value: unknown): unknown => {
+    const year = value instanceof Date ? value.getUTCFullYear() : Number.NaN;
+    if (!(year >= 1 && year <= 9999)) {
+      throw new GraphQLError(
+        `${config.name} must be between ${EARLIEST_DATE} and ${LATEST_DATE} (UTC), the dates the database stores.`,
+        { extensions: { code: 'BAD_USER_INPUT' } },
+      );
+    }
+    return value;
+  };
+  return new GraphQLScalarType({
+    ...config,
+    parseValue: (value) => bounded(config.parseValue!(value)),
+    parseLiteral: (ast, variables) => bounded(config.parseLiteral!(ast, variables)),
+  });
+}
+
+export const GraphQLDate = storableDates(DateResolver);
+export const GraphQLDateTime = storableDates(DateTimeResolver);
 export const GraphQLUUID = UUIDResolver;
 export const GraphQLJSON = JSONResolver;
 export const GraphQLCurrency = CurrencyResolver;

@@ -9,11 +9,12 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { DatabasePool } from 'slonik';
+import type { RefusalAudit } from '../audit/refusals.js';
 import type { Authenticator } from '../auth/authenticate.js';
 import { isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { RequestContext, type RequestContextOptions } from './context.js';
-import { formatError, toGraphQLError } from './errors.js';
+import { formatError, internalError, toGraphQLError } from './errors.js';
 import { armor, LIMITS } from './limits.js';
 import { transactionPlugin, type BillingLimits } from './plugins.js';
 import { buildApiSchema } from './schema.js';
@@ -28,6 +29,8 @@ export type GraphQLOptions = {
   lifecycle: RequestContextOptions['lifecycle'];
   billing: BillingLimits;
   stripe?: RequestContextOptions['stripe'];
+  admission: RequestContextOptions['admission'];
+  refusals: RefusalAudit;
 };
 
 export async function registerGraphQL(
@@ -57,7 +60,7 @@ export async function registerGraphQL(
       // Cache control wraps every resolver (12% of requests/s in npm run bench); responses are
       // per-tenant and never cacheable anyway: see the no-store header below.
       ApolloServerPluginCacheControlDisabled(),
-      transactionPlugin(pool, options.billing),
+      transactionPlugin(options.billing, options.refusals),
     ],
   });
   await apollo.start();
@@ -77,10 +80,13 @@ export async function registerGraphQL(
           encryptionKey: options.encryptionKey,
           billing: options.billing,
           stripe: options.stripe,
+          admission: options.admission,
         });
       } catch (error) {
         if (isAppError(error)) throw toGraphQLError(error, request.id);
-        throw error;
+        // Apollo answers 500 for this; the log and the answer share the request id.
+        logger.error({ err: error, requestId: request.id }, 'request failed before it ran');
+        throw internalError(request.id);
       }
     },
   });

@@ -13,7 +13,7 @@ import { assertUuid, isUuid, validChannel } from '../validation.js';
 import type { RequestContext } from '../graphql/context.js';
 import { decodeCursor, pageSize, toPage } from '../graphql/pagination.js';
 import { GraphQLCurrency, GraphQLDate } from '../graphql/scalars.js';
-import { ForecastTypeEnum } from '../schema/enums.js';
+import { ForecastTypeEnum, ProductOrderEnum } from '../schema/enums.js';
 import { Forecast, forecastFromRow } from '../schema/forecast.type.js';
 import { ProductsArgs } from '../schema/product.args.js';
 import { CreateProductInput, UpdateProductInput } from '../schema/product.input.js';
@@ -40,7 +40,8 @@ export class ProductResolver {
     const size = pageSize(args.first);
     const after = args.after ? decodeCursor(args.after) : null;
     const filter: ProductFilterValues = { ...args.filter };
-    const order = args.orderBy;
+    // An explicit null replaces the default in GraphQL: it means the default here too.
+    const order = args.orderBy ?? ProductOrderEnum.NAME_ASC;
     const rows = await listProducts(ctx.db, { limit: size + 1, after, filter, order });
     for (const row of rows) ctx.loaders.productById.prime(row.id, row);
     const page = toPage(

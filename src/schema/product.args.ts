@@ -14,5 +14,5 @@ export class ProductsArgs {
   filter?: ProductFilter | null;
 
   @Field(() => ProductOrderEnum, { nullable: true, defaultValue: ProductOrderEnum.NAME_ASC })
-  orderBy!: ProductOrderEnum;
+  orderBy?: ProductOrderEnum | null;
 }

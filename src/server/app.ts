@@ -14,7 +14,14 @@ import { UsageMeter } from '../billing/metering.js';
 import { scheduleUsageSnapshots } from '../billing/usage-snapshots.js';
 import { RequestLimiter } from '../billing/rate-limits.js';
 import { sweepBilling } from '../billing/sweep.js';
-import type { ClerkConfig } from '../config.js';
+import { RefusalAudit } from '../audit/refusals.js';
+import {
+  defaultTenantTransactions,
+  type ClerkConfig,
+  type TenantTransactionLimits,
+} from '../config.js';
+import { TenantAdmission } from '../db/tenant-admission.js';
+import { ServiceUnavailableError } from '../errors.js';
 import type { MigrationSet } from '../db/migrations/files.js';
 import { isUpToDate, readStatus } from '../db/migrations/runner.js';
 import type { Logger } from '../logger.js';
@@ -67,7 +74,15 @@ export type AppDependencies = {
    * never by this server (tests, or a cron job that runs `capliquify usage refresh`).
    */
   usageSnapshots?: { intervalMs: number; pool: DatabasePool };
+  /** The per-tenant cap on concurrent request transactions (DB_TENANT_MAX_TRANSACTIONS, ...). */
+  tenantTransactions?: TenantTransactionLimits;
+  /** How often summaries of refused requests are written to the audit log (60,000). */
+  refusalFlushMs?: number;
 };
+
+/** How long /readyz waits for the database before it answers 503 (well under a second). */
+export const READY_TIMEOUT_MS = 800;
+const NO_ANSWER = new Error(`the database gave no answer within ${READY_TIMEOUT_MS} ms`);
 
 export async function buildApp(dependencies: AppDependencies) {
   const { pool, migrations, logger } = dependencies;
@@ -81,6 +96,13 @@ export async function buildApp(dependencies: AppDependencies) {
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // Outside GraphQL (webhooks, health): a 500 says only its request id; the log line has the rest.
+  app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status < 500) return reply.send(error);
+    logger.error({ err: error, requestId: request.id }, 'request failed');
+    return reply.code(status).send({ error: 'Internal server error', requestId: request.id });
   });
   const corsOrigins = dependencies.corsOrigins ?? [];
   if (corsOrigins.length > 0) {
@@ -107,9 +129,16 @@ export async function buildApp(dependencies: AppDependencies) {
   // Ready when the database answers and the platform schema is current. Tenant schemas that lag
   // behind (a failed tenant migration) are reported, not fatal: one broken tenant must not take
   // every server out of the load balancer.
+  // Bounded: whatever the pool is doing, the answer comes within READY_TIMEOUT_MS.
   app.get('/readyz', async (_request, reply) => {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const status = await readStatus(pool, migrations);
+      const status = await Promise.race([
+        readStatus(pool, migrations),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(NO_ANSWER), READY_TIMEOUT_MS);
+        }),
+      ]);
       if (status.publicPending.length > 0) {
         return reply.code(503).send({
           status: 'unavailable',
@@ -129,7 +158,13 @@ export async function buildApp(dependencies: AppDependencies) {
       };
     } catch (error) {
       logger.warn({ err: error }, 'readiness check failed');
-      return reply.code(503).send({ status: 'unavailable', database: 'unreachable' });
+      // Busy: no pooled connection (or no answer) in time; unreachable: the query failed.
+      const busy = error === NO_ANSWER || error instanceof ServiceUnavailableError;
+      return reply
+        .code(503)
+        .send({ status: 'unavailable', database: busy ? 'busy' : 'unreachable' });
+    } finally {
+      clearTimeout(timer);
     }
   });
 
@@ -153,6 +188,8 @@ export async function buildApp(dependencies: AppDependencies) {
 
   const meter = new UsageMeter(pool, logger, dependencies.usageFlushMs ?? 1_000);
   meter.start();
+  const refusals = new RefusalAudit(pool, logger, dependencies.refusalFlushMs ?? 60_000);
+  refusals.start();
   // The billing clock (billing/sweep.ts): requests already see an overdue tenant as suspended;
   // this makes the stored status agree, every five minutes on each server (it is idempotent).
   const graceDays = dependencies.billingGraceDays ?? 7;
@@ -170,6 +207,7 @@ export async function buildApp(dependencies: AppDependencies) {
       logger.error({ err: error }, 'API usage counted since the last flush could not be written');
     });
     await keyUses.stop();
+    await refusals.stop();
     await authenticator.settled();
   });
 
@@ -192,6 +230,8 @@ export async function buildApp(dependencies: AppDependencies) {
       limiter: new RequestLimiter(),
       graceDays,
     },
+    admission: new TenantAdmission(dependencies.tenantTransactions ?? defaultTenantTransactions),
+    refusals,
     stripe: dependencies.stripe && {
       stripe: dependencies.stripe,
       pool,

@@ -75,6 +75,7 @@ async function main(): Promise<void> {
       usageSnapshots: snapshotPool && { intervalMs: config.usageSnapshotMs, pool: snapshotPool },
       tenantRetentionDays: config.tenantRetentionDays,
       tenantRoleLogin: config.tenantRoleLogin,
+      tenantTransactions: config.tenantTransactions,
       stripe: config.stripe && createStripeClient(config.stripe),
       stripeWebhookSecret: config.stripe?.webhookSecret,
       appUrl: config.appUrl,

@@ -36,7 +36,7 @@ import {
 } from '../billing/subscriptions.js';
 import { sql } from '../db/sql.js';
 import type { TenantStatus } from '../tenants/tiers.js';
-import { isUuid } from '../validation.js';
+import { findInputProblem, formatPath, isUuid } from '../validation.js';
 
 /** An id, or the object it names when the sender expanded it. */
 const Expandable = z
@@ -44,7 +44,15 @@ const Expandable = z
   .transform((value) => (typeof value === 'string' ? value : value.id));
 
 const Metadata = z.record(z.string(), z.string()).nullish();
-const Seconds = z.number().int().nullish();
+
+/** The last second of 9999-12-31 (UTC): later times are out of what timestamptz takes as input here. */
+export const MAX_UNIX_SECONDS = 253_402_300_799;
+const UnixSeconds = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_UNIX_SECONDS, { error: 'a time after 9999-12-31 is out of range' });
+const Seconds = UnixSeconds.nullish();
 
 const Price = z.object({
   id: z.string(),
@@ -104,7 +112,7 @@ const InvoiceObject = z.object({
 const Envelope = z.object({
   id: z.string().min(1).max(255),
   type: z.string().min(1),
-  created: z.number().int().nonnegative(),
+  created: z.unknown(),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
 
@@ -149,7 +157,20 @@ export function parseStripeEvent(body: unknown): StripeEvent | { problem: string
         'The body is not a Stripe event: it needs an "id", a "type", "created" and "data.object".',
     };
   }
-  const { id, type, created } = envelope.data;
+  const stamp = UnixSeconds.safeParse(envelope.data.created);
+  if (!stamp.success) {
+    return {
+      problem: `Invalid "created": it must be whole Unix seconds from 0 to ${MAX_UNIX_SECONDS} (9999-12-31).`,
+    };
+  }
+  const created = stamp.data;
+  const { id, type } = envelope.data;
+  const unstorable = findInputProblem(body, { maxDepth: 32, maxNodes: 100_000 });
+  if (unstorable) {
+    return {
+      problem: `Invalid event: ${formatPath(unstorable.path) || 'the body'} is ${unstorable.kind === 'text' ? 'text with U+0000 or an unpaired surrogate' : 'nested or sized beyond what an event holds'}.`,
+    };
+  }
   if (!isHandled(type)) return { handled: false, id, type, created };
   const object = HANDLED[type].safeParse(envelope.data.data.object);
   if (!object.success) return { problem: `Invalid ${type} event: ${problemOf(object.error)}.` };

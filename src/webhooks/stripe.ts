@@ -2,7 +2,9 @@
  * POST /webhooks/stripe: Stripe's billing events (checkout completed, subscriptions, invoices).
  *
  * - Verified as Stripe signs: HMAC over the raw body bytes with the endpoint's signing secret,
- *   and the stripe-signature timestamp at most 5 minutes old (stripe.webhooks.constructEvent).
+ *   and the stripe-signature timestamp at most 5 minutes old (stripe.webhooks.constructEvent)
+ *   and at most 5 minutes ahead (futureTimestamp: the SDK only checks age). Values our tables
+ *   cannot hold (a `created` past 9999, text with U+0000) are refused with a reason too.
  *   Anything that does not verify or parse gets 400 with one line of JSON and changes nothing.
  * - Each event id has one effect: the id is recorded in public.stripe_events in the same
  *   transaction as the effect, so a redelivery (or a concurrent duplicate, which waits for the
@@ -56,6 +58,22 @@ function verificationProblem(message: string): string {
   return 'Webhook verification failed.';
 }
 
+/**
+ * A problem when any `t=` of the stripe-signature header is more than the tolerance ahead of this
+ * server's clock (a signature made to stay "fresh" for longer than Stripe's window).
+ */
+export function futureTimestamp(header: string, nowSeconds: number): string | undefined {
+  for (const part of header.split(',')) {
+    const [name, value] = part.split('=');
+    if (name?.trim() !== 't') continue;
+    const seconds = Number(value);
+    if (Number.isFinite(seconds) && seconds > nowSeconds + STRIPE_TOLERANCE_SECONDS) {
+      return 'Delivery from the future: the stripe-signature timestamp is more than 5 minutes ahead.';
+    }
+  }
+  return undefined;
+}
+
 /** Records an event id; false when it was already recorded (a redelivery). */
 async function recordStripeEvent(
   db: CommonQueryMethods,
@@ -94,6 +112,10 @@ export async function registerStripeWebhooks(
       const signature = Array.isArray(header) ? header[0] : header;
       if (!signature) return refuse(reply, request, 'Missing stripe-signature header.');
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+
+      // The SDK checks only that the timestamp is not too old; one from the future is refused too.
+      const future = futureTimestamp(signature, Date.now() / 1000);
+      if (future) return refuse(reply, request, future);
 
       let payload: unknown;
       try {

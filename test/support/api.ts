@@ -8,10 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { sql, type DatabasePool } from 'slonik';
 import type Stripe from 'stripe';
 import { createApiKey } from '../../src/auth/api-keys.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { buildApp } from '../../src/server/app.js';
 import { createTenant, type Tenant } from '../../src/tenants/lifecycle.js';
-import type { ClerkConfig } from '../../src/config.js';
+import type { ClerkConfig, TenantTransactionLimits } from '../../src/config.js';
 import { sessionToken, strictClerkConfig } from './clerk.js';
 import type { TestDatabase } from './database.js';
 
@@ -39,6 +39,11 @@ export type ApiOptions = {
   metering?: 'memory' | 'transaction' | 'off';
   /** Stripe billing (a client of a local stand-in); none: billing is off. */
   stripe?: Stripe;
+  /** The per-tenant cap on concurrent transactions (the server's default when unset). */
+  tenantTransactions?: TenantTransactionLimits;
+  refusalFlushMs?: number;
+  /** The server's logger (silent by default); e.g. one that captures lines. */
+  logger?: Logger;
 };
 
 export async function startApi(db: TestDatabase, options: ApiOptions = {}): Promise<Api> {
@@ -46,7 +51,7 @@ export async function startApi(db: TestDatabase, options: ApiOptions = {}): Prom
     pool: options.pool ?? db.pool,
     encryptionKey: 'encryptionKey' in options ? options.encryptionKey : TEST_ENCRYPTION_KEY,
     migrations: db.migrations,
-    logger: createLogger('silent'),
+    logger: options.logger ?? createLogger('silent'),
     apiKeyCacheTtlMs: options.apiKeyCacheTtlMs ?? 0,
     clerk: 'clerk' in options ? options.clerk : strictClerkConfig(),
     platformAdmins: new Set(options.platformAdmins ?? []),
@@ -57,6 +62,8 @@ export async function startApi(db: TestDatabase, options: ApiOptions = {}): Prom
     billingGraceDays: options.billingGraceDays,
     metering: options.metering,
     stripe: options.stripe,
+    tenantTransactions: options.tenantTransactions,
+    refusalFlushMs: options.refusalFlushMs,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
@@ -150,3 +157,39 @@ export const firstError = (result: Failure) => ({
   code: result.errors[0]?.extensions.code,
   message: result.errors[0]?.message,
 });
+
+export type RawAnswer = {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: unknown;
+    errors?: { message: string; path?: unknown; extensions: Record<string, unknown> }[];
+  };
+};
+
+/**
+ * A raw POST of a JSON body (or of text sent as it is), for what graphql-request cannot send:
+ * hostile bodies, documents built at run time, the status and headers of every answer.
+ */
+export async function postGraphQL(
+  api: Pick<Api, 'url'>,
+  key: string | undefined,
+  body: unknown,
+): Promise<RawAnswer> {
+  const response = await fetch(api.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: RawAnswer['body'];
+  try {
+    parsed = JSON.parse(text) as RawAnswer['body'];
+  } catch {
+    parsed = { errors: [{ message: text, extensions: {} }] };
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
+}

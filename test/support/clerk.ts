@@ -1,6 +1,6 @@
 /**
  * Clerk session tokens as Clerk signs them, made in the test: a generated RSA-2048 key pair (the
- * only size @clerk/backend reads from a PEM), compact JWS signed by hand (RS256, HS256 or none),
+ * only size @clerk/backend reads from a PEM), compact JWS signed by hand (RS256, RS384, RS512, HS256 or none),
  * claims in either token version. `clerkConfig` is the server's config for the public key.
  */
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
@@ -45,16 +45,15 @@ export type Signing = {
   header?: Record<string, unknown>;
 };
 
-/** A compact JWS, signed by hand: RS256 with a private key, HS256 with a secret, or none. */
+/** A compact JWS, signed by hand: RS256/384/512 with a private key, HS256 with a secret, or none. */
 export function token(claims: Record<string, unknown>, signing: Signing = {}): string {
   const alg = signing.alg ?? 'RS256';
   const header = b64({ alg, typ: 'JWT', kid: KID, ...signing.header });
   const input = `${header}.${b64(claims)}`;
   let signature = '';
-  if (alg === 'RS256') {
-    signature = sign('sha256', Buffer.from(input), signing.key ?? keys.privateKey).toString(
-      'base64url',
-    );
+  const rsa = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' }[alg];
+  if (rsa) {
+    signature = sign(rsa, Buffer.from(input), signing.key ?? keys.privateKey).toString('base64url');
   } else if (alg === 'HS256') {
     signature = createHmac('sha256', signing.key as string)
       .update(input)

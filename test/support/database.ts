@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createPool, sql, type DatabasePool, type Interceptor } from 'slonik';
 import { z } from 'zod';
-import { defaultPoolSettings, projectRoot } from '../../src/config.js';
+import { defaultPoolSettings, projectRoot, type PoolSettings } from '../../src/config.js';
 import { loadMigrations, type MigrationSet } from '../../src/db/migrations/files.js';
 import { migrate } from '../../src/db/migrations/runner.js';
 import { createDatabasePool } from '../../src/db/pool.js';
@@ -34,12 +34,9 @@ export type TestDatabase = {
   migrations: MigrationSet;
   lifecycle: LifecycleContext;
   /** A second pool on the same database, with its own settings (e.g. one connection). */
-  openPool(options?: {
-    maxSize?: number;
-    maxUses?: number;
-    maxTenants?: number;
-    interceptors?: Interceptor[];
-  }): Promise<DatabasePool>;
+  openPool(
+    options?: Partial<PoolSettings> & { interceptors?: Interceptor[] },
+  ): Promise<DatabasePool>;
   drop(): Promise<void>;
 };
 
