@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { DEMO_SLUG, ensureDemoTenant } from '../demo/demo-tenant.js';
+import { DEMO_SLUG, ensureDemoTenant, generateDemoForecasts } from '../demo/demo-tenant.js';
+import { progressReporter } from './progress.js';
 import { printJson, tenantJson } from './output.js';
 import { withRuntime } from './runtime.js';
 
@@ -8,12 +9,23 @@ export function demoCommand(): Command {
     .description(`create the demo tenant "Sentia Spirits" (${DEMO_SLUG}) with its data, if missing`)
     .option('--today <date>', 'last day of the generated data (YYYY-MM-DD); today by default')
     .action(async (options: { today?: string }) => {
-      await withRuntime(async ({ lifecycle }) => {
+      await withRuntime(async ({ lifecycle, db }) => {
         const result = await ensureDemoTenant(lifecycle, { today: options.today });
+        // A new demo tenant's forecasts come from the engine (a run of every product).
+        let forecastRun: string | null = null;
+        if (result.created) {
+          const progress = progressReporter('forecasts');
+          const run = await generateDemoForecasts(db.pool, result.tenant, (done, total) =>
+            progress.update(done, total),
+          );
+          progress.stop();
+          forecastRun = run?.id ?? null;
+        }
         printJson({
           ...tenantJson(result.tenant),
           created: result.created,
           data: result.data ?? null,
+          forecastRun,
         });
       });
     });

@@ -1,5 +1,6 @@
 /**
- * Forecasts, per product and type within a date range.
+ * Forecasts, per product and type within a date range. A forecast that a later run replaced
+ * (replaced_by_run_id) is no longer current: only a look at its own run shows it.
  */
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
@@ -23,13 +24,16 @@ export const ForecastRow = z.object({
   confidence_level: z.string().nullable(),
   actual_value: z.string().nullable(),
   accuracy_percentage: z.string().nullable(),
+  currency: z.string().nullable(),
+  run_id: z.string().nullable(),
+  replaced_by_run_id: z.string().nullable(),
 });
 export type ForecastRow = z.infer<typeof ForecastRow>;
 
 export const forecastColumns = sql.fragment`
   f.id, f.product_id, f.forecast_date, f.forecast_type, f.period_type, f.model_type, f.model_version,
   f.predicted_value, f.lower_bound, f.upper_bound, f.confidence_level, f.actual_value,
-  f.accuracy_percentage`;
+  f.accuracy_percentage, f.currency::text AS currency, f.run_id, f.replaced_by_run_id`;
 
 export type ForecastKey = {
   productId: string;
@@ -47,7 +51,7 @@ export async function forecastsByKeys(db: CommonQueryMethods, keys: readonly For
       keys.map((key) => [key.productId, key.type, key.from, key.to]),
       ['uuid', 'text', 'date', 'date'],
     )} WITH ORDINALITY AS k(product_id, forecast_type, from_date, to_date, idx)
-    JOIN forecasts f ON f.product_id = k.product_id
+    JOIN forecasts f ON f.product_id = k.product_id AND f.replaced_by_run_id IS NULL
       AND (k.forecast_type IS NULL OR f.forecast_type = k.forecast_type)
       AND (k.from_date IS NULL OR f.forecast_date >= k.from_date)
       AND (k.to_date IS NULL OR f.forecast_date <= k.to_date)
@@ -61,6 +65,8 @@ export async function listForecasts(
     from: string | null;
     to: string | null;
     productId: string | null;
+    /** One run's rows, replaced ones included; null: the current forecasts. */
+    runId: string | null;
   },
 ) {
   return db.any(sql.type(ForecastRow)`
@@ -70,6 +76,34 @@ export async function listForecasts(
       AND (${filter.from}::date IS NULL OR f.forecast_date >= ${filter.from}::date)
       AND (${filter.to}::date IS NULL OR f.forecast_date <= ${filter.to}::date)
       AND (${filter.productId}::uuid IS NULL OR f.product_id = ${filter.productId}::uuid)
+      AND (CASE WHEN ${filter.runId}::uuid IS NULL THEN f.replaced_by_run_id IS NULL
+                ELSE f.run_id = ${filter.runId}::uuid END)
     ORDER BY f.forecast_date, f.forecast_type, f.product_id NULLS FIRST, f.id
     LIMIT 1000`);
+}
+
+export const ForecastAccuracyRow = z.object({
+  periods: z.number(),
+  mean_accuracy: z.coerce.number().nullable(),
+  mape: z.coerce.number().nullable(),
+  first_date: z.string().nullable(),
+  last_date: z.string().nullable(),
+});
+export type ForecastAccuracyRow = z.infer<typeof ForecastAccuracyRow>;
+
+/** Current forecasts of a product that have an actual value, summarised. */
+export async function forecastAccuracyOf(
+  db: CommonQueryMethods,
+  key: { productId: string; type: ForecastType; periodType: string },
+) {
+  return db.one(sql.type(ForecastAccuracyRow)`
+    /* forecastAccuracy */
+    SELECT count(*)::int AS periods, avg(f.accuracy_percentage) AS mean_accuracy,
+      avg(abs(f.actual_value - f.predicted_value) / f.actual_value * 100)
+        FILTER (WHERE f.actual_value <> 0) AS mape,
+      min(f.forecast_date)::text AS first_date, max(f.forecast_date)::text AS last_date
+    FROM forecasts f
+    WHERE f.product_id = ${key.productId} AND f.forecast_type = ${key.type}
+      AND f.period_type = ${key.periodType} AND f.replaced_by_run_id IS NULL
+      AND f.actual_value IS NOT NULL`);
 }

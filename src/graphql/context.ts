@@ -10,6 +10,7 @@ import { actorOf, type Principal, type TenantInfo } from '../auth/principal.js';
 import { SerialConnection } from '../db/serialized.js';
 import { asPlatform } from '../db/tenant-transaction.js';
 import type { StripeBilling } from '../billing/stripe-calls.js';
+import type { JobQueue } from '../jobs/queue.js';
 import type { Logger } from '../logger.js';
 import type { LifecycleContext } from '../tenants/lifecycle.js';
 import { createLoaders, type Loaders } from './loaders.js';
@@ -34,6 +35,8 @@ export type RequestContextOptions = {
   billing: BillingLimits;
   /** Stripe checkout and portal; undefined when STRIPE_SECRET_KEY is not set. */
   stripe?: StripeBilling;
+  /** The job queue (forecast runs); undefined: every run finishes inside its request. */
+  jobs?: JobQueue;
 };
 
 export class RequestContext {
@@ -45,6 +48,7 @@ export class RequestContext {
   readonly encryptionKey: Buffer | undefined;
   readonly billing: BillingLimits;
   readonly stripe: StripeBilling | undefined;
+  readonly jobs: JobQueue | undefined;
   private readonly pool: DatabasePool;
   private readonly lifecycleSettings: RequestContextOptions['lifecycle'];
   private session: TenantSession | undefined;
@@ -61,6 +65,7 @@ export class RequestContext {
     this.encryptionKey = options.encryptionKey;
     this.billing = options.billing;
     this.stripe = options.stripe;
+    this.jobs = options.jobs;
     this.pool = options.pool;
     this.lifecycleSettings = options.lifecycle;
   }

@@ -28,6 +28,7 @@ export type GraphQLOptions = {
   lifecycle: RequestContextOptions['lifecycle'];
   billing: BillingLimits;
   stripe?: RequestContextOptions['stripe'];
+  jobs?: RequestContextOptions['jobs'];
 };
 
 export async function registerGraphQL(
@@ -77,6 +78,7 @@ export async function registerGraphQL(
           encryptionKey: options.encryptionKey,
           billing: options.billing,
           stripe: options.stripe,
+          jobs: options.jobs,
         });
       } catch (error) {
         if (isAppError(error)) throw toGraphQLError(error, request.id);
