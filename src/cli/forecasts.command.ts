@@ -22,13 +22,20 @@ export function forecastsCommand(): Command {
       "forecast a tenant's sales with the engine, here and now (as generateForecasts does, counted and audited as the cli)",
     )
     .requiredOption('--tenant <slug>', 'the tenant (slug or id)')
-    .addOption(new Option('--type <type>', 'what to forecast').choices(FORECAST_TYPES).default('DEMAND'))
     .addOption(
-      new Option('--period <period>', 'period type').choices(FORECAST_PERIOD_TYPES).default('DAILY'),
+      new Option('--type <type>', 'what to forecast').choices(FORECAST_TYPES).default('DEMAND'),
+    )
+    .addOption(
+      new Option('--period <period>', 'period type')
+        .choices(FORECAST_PERIOD_TYPES)
+        .default('DAILY'),
     )
     .option('--horizon <n>', 'periods ahead', wholeNumber, 30)
     .addOption(new Option('--model <model>', 'model').choices(MODELS).default('AUTO'))
-    .option('--as-of <date>', 'first forecast period contains this date (YYYY-MM-DD); today by default')
+    .option(
+      '--as-of <date>',
+      'first forecast period contains this date (YYYY-MM-DD); today by default',
+    )
     .action(
       async (options: {
         tenant: string;
@@ -40,7 +47,9 @@ export function forecastsCommand(): Command {
       }) => {
         await withRuntime(async ({ db }) => {
           const tenant = await getTenant(db.pool, options.tenant);
-          const progress = progressReporter(options.type === 'CASH_FLOW' ? 'currencies' : 'products');
+          const progress = progressReporter(
+            options.type === 'CASH_FLOW' ? 'currencies' : 'products',
+          );
           const run = await startOperatorRun(
             db.pool,
             tenant,
@@ -55,19 +64,26 @@ export function forecastsCommand(): Command {
             { progress: (done, total) => progress.update(done, total) },
           );
           progress.stop();
-          printJson(run && {
-            id: run.id,
-            status: run.status,
-            type: run.forecast_type,
-            periodType: run.period_type,
-            horizon: run.horizon,
-            model: run.model,
-            asOf: run.as_of,
-            productsTotal: run.products_total,
-            productsDone: run.products_done,
-            accuracy: { mape: run.mape, smape: run.smape, mase: run.mase, baselineMape: run.baseline_mape },
-            fallbacks: run.fallbacks,
-          });
+          printJson(
+            run && {
+              id: run.id,
+              status: run.status,
+              type: run.forecast_type,
+              periodType: run.period_type,
+              horizon: run.horizon,
+              model: run.model,
+              asOf: run.as_of,
+              productsTotal: run.products_total,
+              productsDone: run.products_done,
+              accuracy: {
+                mape: run.mape,
+                smape: run.smape,
+                mase: run.mase,
+                baselineMape: run.baseline_mape,
+              },
+              fallbacks: run.fallbacks,
+            },
+          );
         });
       },
     );

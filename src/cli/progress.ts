@@ -39,7 +39,9 @@ export function progressReporter(label: string): ProgressReporter {
       const tenth = total === 0 ? 10 : Math.floor((done * 10) / total);
       if (tenth > lastTenth || done === total) {
         lastTenth = tenth;
-        printLine(`${label} ${done}/${total} (${total === 0 ? 100 : Math.round((done * 100) / total)}%)`);
+        printLine(
+          `${label} ${done}/${total} (${total === 0 ? 100 : Math.round((done * 100) / total)}%)`,
+        );
       }
     },
     note: (line) => printLine(line),

@@ -19,7 +19,10 @@ export function workerCommand(): Command {
           settings: {
             ...jobSettingsOf(config.jobs, db.url, {
               billingGraceDays: config.billingGraceDays,
-              usageSnapshots: snapshotPool && { pool: snapshotPool, cron: cronEvery(config.usageSnapshotMs) },
+              usageSnapshots: snapshotPool && {
+                pool: snapshotPool,
+                cron: cronEvery(config.usageSnapshotMs),
+              },
             }),
             work: true,
           },
@@ -28,7 +31,8 @@ export function workerCommand(): Command {
         });
         logger.info('worker started');
         await new Promise<void>((resolve) => {
-          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+          for (const signal of ['SIGINT', 'SIGTERM'] as const)
+            process.once(signal, () => resolve());
         });
         await jobs.stop();
         await snapshotPool?.end();

@@ -87,12 +87,22 @@ export const DEMO_FORECAST_REQUEST = {
 
 /** Queues the demo's forecast run (`npm start`: start-up does not wait for it). */
 export async function queueDemoForecasts(pool: DatabasePool, jobs: JobQueue, tenant: Tenant) {
-  return startOperatorRun(pool, tenant, DEMO_FORECAST_REQUEST, { actor: 'system' }, {
-    queue: (runId) => jobs.enqueueForecastRun(tenant.id, runId),
-  });
+  return startOperatorRun(
+    pool,
+    tenant,
+    DEMO_FORECAST_REQUEST,
+    { actor: 'system' },
+    {
+      queue: (runId) => jobs.enqueueForecastRun(tenant.id, runId),
+    },
+  );
 }
 
 /** Runs the demo's forecasts here, to the end (`capliquify demo`). */
-export async function generateDemoForecasts(pool: DatabasePool, tenant: Tenant, progress?: Progress) {
+export async function generateDemoForecasts(
+  pool: DatabasePool,
+  tenant: Tenant,
+  progress?: Progress,
+) {
   return startOperatorRun(pool, tenant, DEMO_FORECAST_REQUEST, { actor: 'cli' }, { progress });
 }

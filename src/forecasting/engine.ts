@@ -40,7 +40,8 @@ export const ENGINE_VERSION = 'augurs-0.10';
 export const MIN_SEASONAL_CYCLES = 3;
 
 /**
- * Seasonal periods of `y` found by augurs' periodogram detection, among `candidates` only (the
+ * Seasonal periods of `y` found by augurs' periodogram detection on its first differences, among
+ * `candidates` only (the
  * periods that make sense for the period type: 7 and 365 days, 52 weeks, 12 months), each only
  * when the series covers at least three of its cycles. (With two cycles of a year, MSTL cannot
  * tell a yearly pattern from the trend: on 730 synthetic days its forecast with [7, 365] was off
@@ -51,8 +52,10 @@ export function detectSeasonality(y: readonly number[], candidates: readonly num
   const possible = candidates.filter((period) => y.length >= MIN_SEASONAL_CYCLES * period);
   if (possible.length === 0 || new Set(y).size < 2) return [];
   const kept: number[] = [];
+  // On the differences: a strong trend would otherwise drown the periodogram's seasonal peaks.
+  const differences = Float64Array.from(y.slice(1).map((value, t) => value - y[t]!));
   // A detected period within one step of a candidate is that candidate (364 or 366 days: 365).
-  for (const period of seasons.seasonalities(Float64Array.from(y))) {
+  for (const period of seasons.seasonalities(differences)) {
     const match = possible.find((candidate) => Math.abs(candidate - period) <= 1);
     if (match !== undefined && !kept.includes(match)) kept.push(match);
   }

@@ -55,7 +55,12 @@ export type SeriesOptions = {
   nonNegative: boolean;
 };
 
-function seasonalNaive(y: readonly number[], period: number, horizon: number, level: number): Prediction {
+function seasonalNaive(
+  y: readonly number[],
+  period: number,
+  horizon: number,
+  level: number,
+): Prediction {
   const m = y.length > period ? period : 1;
   const point = Array.from({ length: horizon }, (_, h) => y[y.length - m + (h % m)]!);
   const residuals: number[] = [];
@@ -95,10 +100,18 @@ function feasible(
   }
   if (wanted === 'ETS') {
     if (y.length < MIN_ETS_PERIODS) {
-      return { model: 'SEASONAL_NAIVE', reason: `fewer than ${MIN_ETS_PERIODS} periods of history`, periods: usable };
+      return {
+        model: 'SEASONAL_NAIVE',
+        reason: `fewer than ${MIN_ETS_PERIODS} periods of history`,
+        periods: usable,
+      };
     }
     if (y.length - zeros < MIN_ETS_NONZERO) {
-      return { model: 'SEASONAL_NAIVE', reason: `fewer than ${MIN_ETS_NONZERO} periods with sales`, periods: usable };
+      return {
+        model: 'SEASONAL_NAIVE',
+        reason: `fewer than ${MIN_ETS_NONZERO} periods with sales`,
+        periods: usable,
+      };
     }
   }
   return { model: wanted, reason: null, periods: usable };
@@ -182,7 +195,11 @@ export function backtest(
 
 const clamp = (prediction: Prediction): Prediction => {
   const atZero = (values: number[] | null) => values && values.map((value) => Math.max(0, value));
-  return { point: atZero(prediction.point)!, lower: atZero(prediction.lower), upper: atZero(prediction.upper) };
+  return {
+    point: atZero(prediction.point)!,
+    lower: atZero(prediction.lower),
+    upper: atZero(prediction.upper),
+  };
 };
 
 /** Forecasts one series with the model asked for (AUTO: the backtest's best). */
@@ -227,4 +244,5 @@ export function forecastSeries(y: readonly number[], options: SeriesOptions): Se
 }
 
 /** Lower is better: MASE, then sMAPE; a model without either never wins. */
-const score = (accuracy: Accuracy) => accuracy.mase ?? (accuracy.smape !== null ? 1e6 + accuracy.smape : Infinity);
+const score = (accuracy: Accuracy) =>
+  accuracy.mase ?? (accuracy.smape !== null ? 1e6 + accuracy.smape : Infinity);

@@ -14,14 +14,29 @@ import {
   activeProductIds,
   productsWithSalesBefore,
 } from '../data/forecast-history.js';
-import { countForecastRunsBetween, createForecastRun, type ForecastRunRow } from '../data/forecast-runs.js';
+import {
+  countForecastRunsBetween,
+  createForecastRun,
+  type ForecastRunRow,
+} from '../data/forecast-runs.js';
 import type { ForecastType } from '../data/forecasts.js';
-import { BadUserInputError, NotFoundError, PaymentRequiredError, QuotaExceededError } from '../errors.js';
+import {
+  BadUserInputError,
+  NotFoundError,
+  PaymentRequiredError,
+  QuotaExceededError,
+} from '../errors.js';
 import type { Tier } from '../tenants/tiers.js';
 import { TIERS } from '../tenants/tiers.js';
 import { isUuid } from '../validation.js';
 import type { ModelChoice } from './models.js';
-import { FORECAST_PERIOD_TYPES, MAX_HORIZON, periodStart, todayIso, type ForecastPeriodType } from './periods.js';
+import {
+  FORECAST_PERIOD_TYPES,
+  MAX_HORIZON,
+  periodStart,
+  todayIso,
+  type ForecastPeriodType,
+} from './periods.js';
 
 export const DEFAULT_CONFIDENCE_LEVEL = 0.95;
 /** Runs of at most this many products (and every CASH_FLOW run) finish inside their request. */
@@ -153,7 +168,8 @@ export async function requestForecastRun(
 
 /** Whether a run is small enough to finish inside its request. */
 export const runsInline = (run: ForecastRunRow) =>
-  run.forecast_type === 'CASH_FLOW' || (run.products_total > 0 && run.products_total <= INLINE_MAX_PRODUCTS);
+  run.forecast_type === 'CASH_FLOW' ||
+  (run.products_total > 0 && run.products_total <= INLINE_MAX_PRODUCTS);
 
 /**
  * What every new run leaves on the platform side (under the login role, in the run's own

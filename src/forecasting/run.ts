@@ -86,12 +86,20 @@ export async function loadRunInputs(
   const horizonEnd = addPeriods(firstPeriod, run.horizon, run.period_type);
   const todayPeriod = periodStart(todayIso(now), run.period_type);
   const actualsEnd = horizonEnd < todayPeriod ? horizonEnd : todayPeriod;
-  const endedPeriods = actualsEnd > firstPeriod ? periodsBetween(firstPeriod, actualsEnd, run.period_type).length : 0;
+  const endedPeriods =
+    actualsEnd > firstPeriod ? periodsBetween(firstPeriod, actualsEnd, run.period_type).length : 0;
   const actuals =
     endedPeriods > 0
-      ? await salesPerPeriod(db, { productIds: scope, periodType: run.period_type, from: firstPeriod, to: actualsEnd })
+      ? await salesPerPeriod(db, {
+          productIds: scope,
+          periodType: run.period_type,
+          from: firstPeriod,
+          to: actualsEnd,
+        })
       : [];
-  const terms = cashFlow ? paymentTermsOf(await tenantSettings(db, tenantId)) : { ...DEFAULT_PAYMENT_TERMS };
+  const terms = cashFlow
+    ? paymentTermsOf(await tenantSettings(db, tenantId))
+    : { ...DEFAULT_PAYMENT_TERMS };
   return { productIds, firstPeriod, history, actuals, endedPeriods, terms };
 }
 
@@ -147,7 +155,10 @@ function seriesOf(run: ForecastRunRow, inputs: RunInputs): Series[] {
   const actualGroups = groupBy(inputs.actuals, keyOf);
   const series: Series[] = [];
   for (const [key, rows] of groupBy(inputs.history, keyOf)) {
-    const start = rows.reduce((first, row) => (row.period < first ? row.period : first), rows[0]!.period);
+    const start = rows.reduce(
+      (first, row) => (row.period < first ? row.period : first),
+      rows[0]!.period,
+    );
     const actualRows = actualGroups.get(key) ?? [];
     const entry: Series = {
       productId: run.forecast_type === 'CASH_FLOW' ? null : rows[0]!.product_id,
@@ -180,7 +191,10 @@ function cashFlows(
   const inLag = Math.round(terms.receivableDays / DAYS_PER_PERIOD[periodType]);
   const outLag = Math.round(terms.payableDays / DAYS_PER_PERIOD[periodType]);
   const at = (values: readonly number[], t: number) => (t < 0 ? 0 : values[t]!);
-  return Array.from({ length: count }, (_, h) => at(revenue, n + h - inLag) - at(cost, n + h - outLag));
+  return Array.from(
+    { length: count },
+    (_, h) => at(revenue, n + h - inLag) - at(cost, n + h - outLag),
+  );
 }
 
 /**
@@ -246,13 +260,20 @@ export async function computeRun(
     const withHistory = new Set(all.map((series) => series.productId));
     for (const productId of inputs.productIds) {
       if (!withHistory.has(productId)) {
-        fallbacks.push({ productId, currency: null, model: null, reason: 'no sales before asOf: not forecast' });
+        fallbacks.push({
+          productId,
+          currency: null,
+          model: null,
+          reason: 'no sales before asOf: not forecast',
+        });
       }
     }
   }
   let done = 0;
   for (const unit of units) {
-    for (const series of all.filter((each) => (cashFlow ? each.currency : each.productId) === unit)) {
+    for (const series of all.filter(
+      (each) => (cashFlow ? each.currency : each.productId) === unit,
+    )) {
       const periods = detectSeasonality(series.values, SEASONAL_CANDIDATES[run.period_type]);
       const result = forecastSeries(series.values, {
         model: run.model,
@@ -265,7 +286,13 @@ export async function computeRun(
       let prediction = result.prediction;
       let actuals = series.actuals;
       if (cashFlow) {
-        prediction = cashFlowForecast(series.values, series.cost!, prediction, inputs.terms, run.period_type);
+        prediction = cashFlowForecast(
+          series.values,
+          series.cost!,
+          prediction,
+          inputs.terms,
+          run.period_type,
+        );
         actuals = cashFlows(
           [...series.values, ...series.actuals],
           [...series.cost!, ...series.costActuals!],
@@ -276,7 +303,12 @@ export async function computeRun(
         );
       }
       if (result.fallback) {
-        fallbacks.push({ productId: series.productId, currency: series.currency, model: result.model, reason: result.fallback });
+        fallbacks.push({
+          productId: series.productId,
+          currency: series.currency,
+          model: result.model,
+          reason: result.fallback,
+        });
       }
       if (result.accuracy) accuracies.push(result.accuracy);
       rows.push(...rowsOf(series, result.model, prediction, actuals, inputs.firstPeriod, run));

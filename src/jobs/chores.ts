@@ -39,8 +39,17 @@ export async function registerChores(
   options: ChoreSettings & { pool: DatabasePool; logger: Logger },
 ): Promise<void> {
   const { pool, logger } = options;
-  await boss.createQueue(BILLING_SWEEP, { name: BILLING_SWEEP, policy: 'singleton', retryLimit: 0 });
-  await boss.schedule(BILLING_SWEEP, options.billingSweepCron ?? '*/5 * * * *', {}, { retryLimit: 0 });
+  await boss.createQueue(BILLING_SWEEP, {
+    name: BILLING_SWEEP,
+    policy: 'singleton',
+    retryLimit: 0,
+  });
+  await boss.schedule(
+    BILLING_SWEEP,
+    options.billingSweepCron ?? '*/5 * * * *',
+    {},
+    { retryLimit: 0 },
+  );
   await boss.work(BILLING_SWEEP, async () => {
     const { suspended } = await sweepBilling(pool, options.billingGraceDays);
     logger.info({ suspended: suspended.length }, 'billing sweep done');
@@ -48,7 +57,11 @@ export async function registerChores(
 
   const snapshots = options.usageSnapshots;
   if (snapshots) {
-    await boss.createQueue(USAGE_SNAPSHOTS, { name: USAGE_SNAPSHOTS, policy: 'singleton', retryLimit: 0 });
+    await boss.createQueue(USAGE_SNAPSHOTS, {
+      name: USAGE_SNAPSHOTS,
+      policy: 'singleton',
+      retryLimit: 0,
+    });
     await boss.schedule(USAGE_SNAPSHOTS, snapshots.cron, {}, { retryLimit: 0 });
     await boss.work(USAGE_SNAPSHOTS, async () => {
       const started = performance.now();

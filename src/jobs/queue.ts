@@ -116,7 +116,11 @@ export class JobQueue {
     if (settings.work) {
       await boss.work<ForecastJob>(
         FORECAST_QUEUE,
-        { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: settings.pollingIntervalSeconds },
+        {
+          includeMetadata: true,
+          batchSize: 1,
+          pollingIntervalSeconds: settings.pollingIntervalSeconds,
+        },
         async ([job]) => {
           if (!job) return;
           const log = logger.child({ job: job.id, attempt: job.retryCount + 1 });
@@ -128,7 +132,10 @@ export class JobQueue {
             // A tenant deleted meanwhile has no run to finish.
             if (!tenant) return;
             const run = await executeForecastRun(pool, tenant, job.data.runId);
-            log.info({ run: job.data.runId, status: run?.status ?? 'nothing to do' }, 'forecast run done');
+            log.info(
+              { run: job.data.runId, status: run?.status ?? 'nothing to do' },
+              'forecast run done',
+            );
           } catch (error) {
             log.warn({ err: error, run: job.data.runId }, 'forecast run attempt failed');
             throw error;
@@ -191,5 +198,7 @@ export class JobQueue {
 /** The last error pg-boss kept for a job (its output), as text. */
 function reasonOf(output: unknown): string {
   if (output && typeof output === 'object' && 'message' in output) return String(output.message);
-  return output === undefined || output === null ? 'it expired' : JSON.stringify(output).slice(0, 500);
+  return output === undefined || output === null
+    ? 'it expired'
+    : JSON.stringify(output).slice(0, 500);
 }

@@ -26,7 +26,11 @@ export const ForecastRunConnectionResolver = totalCountResolver(
 
 @ArgsType()
 export class ForecastRunsArgs {
-  @Field(() => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE, description: 'Page size, 0 to 100.' })
+  @Field(() => Int, {
+    nullable: true,
+    defaultValue: DEFAULT_PAGE_SIZE,
+    description: 'Page size, 0 to 100.',
+  })
   first!: number | null;
 
   @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
@@ -78,14 +82,26 @@ export class ForecastRunResolver {
   }
 
   @Query(() => ForecastRunConnection, { description: 'Forecast runs, newest first.' })
-  async forecastRuns(@Args(() => ForecastRunsArgs) args: ForecastRunsArgs, @Ctx() ctx: RequestContext) {
+  async forecastRuns(
+    @Args(() => ForecastRunsArgs) args: ForecastRunsArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
     const size = pageSize(args.first);
     const after = args.after ? forecastRunPosition(decodeCursor(args.after)) : null;
     const rows = await listForecastRuns(ctx.db, { limit: size + 1, after });
-    const page = toPage(rows, size, forecastRunCursor, () => countForecastRuns(ctx.db), after !== null);
+    const page = toPage(
+      rows,
+      size,
+      forecastRunCursor,
+      () => countForecastRuns(ctx.db),
+      after !== null,
+    );
     return {
       ...page,
-      edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: forecastRunFromRow(edge.node) })),
+      edges: page.edges.map((edge) => ({
+        cursor: edge.cursor,
+        node: forecastRunFromRow(edge.node),
+      })),
     };
   }
 }

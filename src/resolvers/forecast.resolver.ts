@@ -20,7 +20,8 @@ export class ForecastResolver {
     @Arg('productId', () => ID, { nullable: true }) productId: string | null,
     @Arg('runId', () => ID, {
       nullable: true,
-      description: 'One run’s forecasts, including those a later run replaced; without it, the current ones.',
+      description:
+        'One run’s forecasts, including those a later run replaced; without it, the current ones.',
     })
     runId: string | null,
     @Ctx() ctx: RequestContext,

@@ -16,7 +16,8 @@ export class GenerateForecastsInput {
 
   @Field(() => [ID], {
     nullable: true,
-    description: 'Products to forecast; empty or absent: every active product. Ignored for CASH_FLOW.',
+    description:
+      'Products to forecast; empty or absent: every active product. Ignored for CASH_FLOW.',
   })
   productIds?: string[] | null;
 

@@ -42,11 +42,17 @@ export class ForecastAccuracy {
   })
   mase!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'MAPE of SEASONAL_NAIVE on the same windows, %.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'MAPE of SEASONAL_NAIVE on the same windows, %.',
+  })
   baselineMape!: number | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A series that got a simpler model than asked for.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A series that got a simpler model than asked for.',
+})
 export class ForecastFallback {
   @Field(() => ID, { nullable: true, description: 'Null for a company-level (CASH_FLOW) series.' })
   productId!: string | null;
@@ -54,14 +60,20 @@ export class ForecastFallback {
   @Field(() => String, { nullable: true })
   currency!: string | null;
 
-  @Field(() => ForecastModelEnum, { nullable: true, description: 'Null: the series was not forecast.' })
+  @Field(() => ForecastModelEnum, {
+    nullable: true,
+    description: 'Null: the series was not forecast.',
+  })
   model!: ForecastModelEnum | null;
 
   @Field(() => String)
   reason!: string;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'One generateForecasts: its progress and outcome.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'One generateForecasts: its progress and outcome.',
+})
 export class ForecastRun {
   @Field(() => ID)
   id!: string;
@@ -78,7 +90,9 @@ export class ForecastRun {
   @Field(() => Int)
   horizon!: number;
 
-  @Field(() => ForecastModelEnum, { description: 'The model asked for; each forecast row names the one used.' })
+  @Field(() => ForecastModelEnum, {
+    description: 'The model asked for; each forecast row names the one used.',
+  })
   model!: ForecastModelEnum;
 
   @Field(() => GraphQLDate)
@@ -167,7 +181,8 @@ export class ForecastRunConnection {
 
 @ObjectType({
   simpleResolvers: true,
-  description: "How a product's current forecasts of one type and period type did against actual sales.",
+  description:
+    "How a product's current forecasts of one type and period type did against actual sales.",
 })
 export class ProductForecastAccuracy {
   @Field(() => Int, { description: 'Forecast periods with an actual value.' })
@@ -176,7 +191,10 @@ export class ProductForecastAccuracy {
   @Field(() => Float, { nullable: true, description: 'Mean accuracyPercentage of those periods.' })
   meanAccuracyPercentage!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'MAPE over those periods (zero actuals left out), %.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'MAPE over those periods (zero actuals left out), %.',
+  })
   mape!: number | null;
 
   @Field(() => GraphQLDate, { nullable: true })

@@ -55,7 +55,10 @@ export class Forecast {
   })
   currency!: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'The run that wrote it; null for rows written otherwise.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The run that wrote it; null for rows written otherwise.',
+  })
   runId!: string | null;
 
   @Field(() => ID, {

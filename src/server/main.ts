@@ -9,7 +9,12 @@ import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { loadMigrations } from '../db/migrations/files.js';
 import { migrate } from '../db/migrations/runner.js';
-import { DEMO_SLUG, ensureDemoTenant, issueDemoKey, queueDemoForecasts } from '../demo/demo-tenant.js';
+import {
+  DEMO_SLUG,
+  ensureDemoTenant,
+  issueDemoKey,
+  queueDemoForecasts,
+} from '../demo/demo-tenant.js';
 import { cronEvery } from '../jobs/chores.js';
 import { JobQueue, jobSettingsOf } from '../jobs/queue.js';
 import type { Tenant } from '../tenants/lifecycle.js';

@@ -45,7 +45,10 @@ export type ApiOptions = {
 };
 
 /** Job settings for tests: quick polling and maintenance. */
-export const testJobSettings = (db: TestDatabase, settings: Partial<JobSettings> = {}): JobSettings => ({
+export const testJobSettings = (
+  db: TestDatabase,
+  settings: Partial<JobSettings> = {},
+): JobSettings => ({
   ...DEFAULT_JOB_SETTINGS,
   connectionString: db.url,
   pollingIntervalSeconds: 0.5,
