@@ -14,6 +14,7 @@ import type { DatabasePool } from 'slonik';
 import { sweepBilling } from '../billing/sweep.js';
 import { refreshUsageSnapshots } from '../billing/usage-snapshots.js';
 import type { Logger } from '../logger.js';
+import { ensureQueue } from './queue.js';
 
 export const BILLING_SWEEP = 'billing-sweep';
 export const USAGE_SNAPSHOTS = 'usage-snapshots';
@@ -39,7 +40,7 @@ export async function registerChores(
   options: ChoreSettings & { pool: DatabasePool; logger: Logger },
 ): Promise<void> {
   const { pool, logger } = options;
-  await boss.createQueue(BILLING_SWEEP, {
+  await ensureQueue(boss, BILLING_SWEEP, {
     name: BILLING_SWEEP,
     policy: 'singleton',
     retryLimit: 0,
@@ -57,7 +58,7 @@ export async function registerChores(
 
   const snapshots = options.usageSnapshots;
   if (snapshots) {
-    await boss.createQueue(USAGE_SNAPSHOTS, {
+    await ensureQueue(boss, USAGE_SNAPSHOTS, {
       name: USAGE_SNAPSHOTS,
       policy: 'singleton',
       retryLimit: 0,

@@ -104,8 +104,8 @@ export class JobQueue {
     });
     boss.on('error', (error) => logger.warn({ err: error }, 'job queue error'));
     await boss.start();
-    await boss.createQueue(FORECAST_FAILED_QUEUE);
-    await boss.createQueue(FORECAST_QUEUE, {
+    await ensureQueue(boss, FORECAST_FAILED_QUEUE, { name: FORECAST_FAILED_QUEUE });
+    await ensureQueue(boss, FORECAST_QUEUE, {
       name: FORECAST_QUEUE,
       retryLimit: settings.retryLimit,
       retryDelay: settings.retryDelaySeconds,
@@ -192,6 +192,27 @@ export class JobQueue {
   /** Stops fetching, waits up to `timeoutMs` for jobs in progress, closes pg-boss's pool. */
   async stop(timeoutMs = 10_000): Promise<void> {
     await this.boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
+  }
+}
+
+/**
+ * createQueue, again when servers starting together collide (pg-boss creates a queue's table
+ * and its indexes in one function: two at once can deadlock, or find the row the other inserted).
+ */
+export async function ensureQueue(
+  boss: PgBoss,
+  name: string,
+  options: PgBoss.Queue,
+): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await boss.createQueue(name, options);
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 5 || (code !== '40P01' && code !== '23505' && code !== '42P07')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
   }
 }
 
