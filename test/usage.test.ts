@@ -1,12 +1,10 @@
 /**
  * Usage against the plan, as a tenant sees it through the real server (`usage`, `usageHistory`),
- * the snapshots that measure what is too costly to count per request (refreshUsageSnapshots, the
- * server's timer, `capliquify usage refresh`), and the meter whose counts they add up.
+ * the snapshots that measure what is too costly to count per request (refreshUsageSnapshots, run
+ * by the job queue's schedule and `capliquify usage refresh`), and the meter whose counts they add up.
  */
-import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { GraphQLClient } from 'graphql-request';
-import { pino } from 'pino';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createApiKey } from '../src/auth/api-keys.js';
@@ -149,13 +147,13 @@ async function addProducts(tenant: Tenant, active: number, inactive = 0, prefix 
 }
 
 /** Company-level forecasts created at the given times. */
-async function addForecasts(tenant: Tenant, createdAt: Date[]) {
+/** Finished forecast runs created at these times (what FORECASTS_GENERATED counts). */
+async function addForecastRuns(tenant: Tenant, createdAt: Date[]) {
   for (const created of createdAt) {
     await db.pool.query(sql.unsafe`
-      INSERT INTO ${sql.identifier([tenant.schemaName, 'forecasts'])}
-        (company_id, forecast_date, forecast_type, period_type, model_type, predicted_value, created_at)
-      VALUES ((SELECT id FROM ${sql.identifier([tenant.schemaName, 'companies'])} LIMIT 1),
-        '2026-01-31', 'CASH_FLOW', 'MONTHLY', 'arima', '100.00', ${sql.timestamp(created)})`);
+      INSERT INTO ${sql.identifier([tenant.schemaName, 'forecast_runs'])}
+        (status, forecast_type, period_type, horizon, model, as_of, confidence_level, requested_by, created_at)
+      VALUES ('SUCCEEDED', 'CASH_FLOW', 'MONTHLY', 3, 'ETS', '2026-01-31', 0.95, 'test', ${sql.timestamp(created)})`);
   }
 }
 
@@ -258,7 +256,7 @@ describe('usage', () => {
       { id: 'user_erased', deleted: true, active: false },
     ]);
     await addProducts(acme, 7, 2);
-    await addForecasts(acme, [
+    await addForecastRuns(acme, [
       now,
       now,
       monthStart(0, now),
@@ -683,8 +681,8 @@ describe('refreshUsageSnapshots', () => {
     await addUsers(b.id, [{ id: 'user_b_now', lastLogin: now }]);
     await addProducts(a, 4, 1);
     await addProducts(b, 9);
-    await addForecasts(a, [now, start, lastMonth]);
-    await addForecasts(c, [now]);
+    await addForecastRuns(a, [now, start, lastMonth]);
+    await addForecastRuns(c, [now]);
     // The meter's counters, and a column the snapshot does not own.
     await setMetrics(a.id, start, {
       api_requests_count: 1_234,
@@ -839,7 +837,7 @@ describe('capliquify usage refresh', () => {
 
   test('names the tenants it could not measure and exits 1', async () => {
     const broken = await createTenant(db.lifecycle, { slug: 'cli-broken', name: 'Broken Ltd' });
-    const forecasts = sql.identifier([broken.schemaName, 'forecasts']);
+    const forecasts = sql.identifier([broken.schemaName, 'forecast_runs']);
     await db.pool.query(sql.unsafe`ALTER TABLE ${forecasts} RENAME COLUMN created_at TO made_at`);
     try {
       const live = await db.pool.oneFirst(sql.type(z.object({ count: z.number() }))`

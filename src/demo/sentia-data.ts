@@ -86,7 +86,6 @@ function poisson(rng: Rng, lambda: number): number {
 const between = (rng: Rng, low: number, high: number) => low + (high - low) * rng();
 const intBetween = (rng: Rng, low: number, high: number) => Math.floor(between(rng, low, high + 1));
 const round2 = (value: number) => Math.round(value * 100) / 100;
-const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
 
 /** Integer cents (or any integer hundredths) as a numeric literal: 123456 -> '1234.56'. */
 function centsText(cents: number): string {
@@ -912,11 +911,6 @@ function expectedProduct(
 
 /** 12345 -> '12,345', independent of the ICU locale data. */
 const groupThousands = (value: number) => String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-
-function daysOfMonth(date: string): number {
-  const info = dayInfo(Date.parse(date) / DAY_MS);
-  return daysInMonth(info.year, info.month0);
-}
 
 function generateScenarios(
   model: Model,

@@ -10,7 +10,7 @@
  * - AUTO: backtests each candidate that the series allows and keeps the lowest MASE.
  */
 import { etsForecast, mstlForecast, type Prediction } from './engine.js';
-import { mape, mase, meanOf, seasonalScale, smape } from './metrics.js';
+import { mape, meanOf, seasonalScale, smape } from './metrics.js';
 import { twoSidedZ } from './normal.js';
 
 export const MODELS = ['SEASONAL_NAIVE', 'ETS', 'MSTL', 'AUTO'] as const;
