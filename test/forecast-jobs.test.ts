@@ -20,7 +20,7 @@ import {
   type ForecastRunQuery,
 } from './generated/graphql.js';
 import { startApi, tenantWithKeys, testJobSettings, type Api } from './support/api.js';
-import { cliEnv, cliPath } from './support/cli.js';
+import { cliEnv, cliPath, runCli } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { GraphQLClient } from 'graphql-request';
 
@@ -236,4 +236,49 @@ describe('fleet-wide chores', () => {
       await Promise.all(servers.map((server) => server.close()));
     }
   }, 150_000);
+});
+
+describe('capliquify forecasts generate', () => {
+  test('runs here with progress, prints the finished run, and is audited as the cli', async () => {
+    const result = await runCli(
+      [
+        'forecasts',
+        'generate',
+        '--tenant',
+        demo.slug,
+        '--type',
+        'REVENUE',
+        '--period',
+        'MONTHLY',
+        '--horizon',
+        '3',
+        '--model',
+        'ETS',
+      ],
+      { DATABASE_URL: db.url },
+    );
+    expect(result.code).toBe(0);
+    const run = JSON.parse(result.stdout);
+    const active = await db.pool.oneFirst(sql.type(z.object({ count: z.number() }))`
+      SELECT count(*)::int AS count FROM ${sql.identifier([demo.schemaName, 'products'])} WHERE is_active`);
+    expect(run).toMatchObject({
+      status: 'SUCCEEDED',
+      type: 'REVENUE',
+      periodType: 'MONTHLY',
+      horizon: 3,
+      productsTotal: active,
+      productsDone: active,
+    });
+    expect(result.stderr).toContain(`products ${active}/${active} (100%)`);
+    const audit = await db.pool.oneFirst(sql.type(z.object({ actor: z.string() }))`
+      SELECT actor FROM public.audit_logs WHERE resource_id = ${run.id} AND action = 'forecast.generated'`);
+    expect(audit).toBe('cli');
+    const bad = await runCli(['forecasts', 'generate', '--tenant', demo.slug, '--horizon', '400'], {
+      DATABASE_URL: db.url,
+    });
+    expect(bad).toMatchObject({
+      code: 1,
+      stderr: 'capliquify: horizon must be a whole number of periods from 1 to 366 for DAILY.\n',
+    });
+  }, 120_000);
 });

@@ -4,6 +4,12 @@ import { progressReporter } from './progress.js';
 import { printJson, tenantJson } from './output.js';
 import { withRuntime } from './runtime.js';
 
+const dayAfter = (date: string) => {
+  const next = new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  const today = new Date().toISOString().slice(0, 10);
+  return next < today ? next : today;
+};
+
 export function demoCommand(): Command {
   return new Command('demo')
     .description(`create the demo tenant "Sentia Spirits" (${DEMO_SLUG}) with its data, if missing`)
@@ -14,10 +20,12 @@ export function demoCommand(): Command {
         // A new demo tenant's forecasts come from the engine (a run of every product).
         let forecastRun: string | null = null;
         if (result.created) {
-          const progress = progressReporter('forecasts');
-          const run = await generateDemoForecasts(db.pool, result.tenant, (done, total) =>
-            progress.update(done, total),
-          );
+          const progress = progressReporter('forecasts', 'stderr');
+          const run = await generateDemoForecasts(db.pool, result.tenant, {
+            // The first forecast day is the day after the data ends (never later than today).
+            asOf: options.today ? dayAfter(options.today) : undefined,
+            progress: (done, total) => progress.update(done, total),
+          });
           progress.stop();
           forecastRun = run?.id ?? null;
         }

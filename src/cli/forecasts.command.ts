@@ -49,6 +49,7 @@ export function forecastsCommand(): Command {
           const tenant = await getTenant(db.pool, options.tenant);
           const progress = progressReporter(
             options.type === 'CASH_FLOW' ? 'currencies' : 'products',
+            'stderr',
           );
           const run = await startOperatorRun(
             db.pool,

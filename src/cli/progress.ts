@@ -11,7 +11,16 @@ export type ProgressReporter = {
   stop(): void;
 };
 
-export function progressReporter(label: string): ProgressReporter {
+/**
+ * `lines`: where the plain lines go when stderr is not a terminal: stdout for a command whose
+ * output is those lines (migrate), stderr for one that prints JSON on stdout.
+ */
+export function progressReporter(
+  label: string,
+  lines: 'stdout' | 'stderr' = 'stdout',
+): ProgressReporter {
+  const line = (text: string) =>
+    lines === 'stdout' ? printLine(text) : process.stderr.write(`${text}\n`);
   if (process.stderr.isTTY) {
     let bar: cliProgress.SingleBar | undefined;
     return {
@@ -29,7 +38,10 @@ export function progressReporter(label: string): ProgressReporter {
         bar.setTotal(total);
         bar.update(done);
       },
-      note: (line) => printLine(line),
+      note: (text) => {
+        bar?.stop();
+        line(text);
+      },
       stop: () => bar?.stop(),
     };
   }
@@ -39,12 +51,12 @@ export function progressReporter(label: string): ProgressReporter {
       const tenth = total === 0 ? 10 : Math.floor((done * 10) / total);
       if (tenth > lastTenth || done === total) {
         lastTenth = tenth;
-        printLine(
+        line(
           `${label} ${done}/${total} (${total === 0 ? 100 : Math.round((done * 100) / total)}%)`,
         );
       }
     },
-    note: (line) => printLine(line),
+    note: line,
     stop: () => {},
   };
 }

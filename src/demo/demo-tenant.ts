@@ -98,11 +98,17 @@ export async function queueDemoForecasts(pool: DatabasePool, jobs: JobQueue, ten
   );
 }
 
-/** Runs the demo's forecasts here, to the end (`capliquify demo`). */
+/** Runs the demo's forecasts here, to the end (`capliquify demo`), from `asOf` (today). */
 export async function generateDemoForecasts(
   pool: DatabasePool,
   tenant: Tenant,
-  progress?: Progress,
+  options: { asOf?: string; progress?: Progress } = {},
 ) {
-  return startOperatorRun(pool, tenant, DEMO_FORECAST_REQUEST, { actor: 'cli' }, { progress });
+  return startOperatorRun(
+    pool,
+    tenant,
+    { ...DEMO_FORECAST_REQUEST, asOf: options.asOf ?? null },
+    { actor: 'cli' },
+    { progress: options.progress },
+  );
 }
