@@ -1108,6 +1108,18 @@ function buildDataset(todayText: string): Dataset {
   return { products, plans, sales, inventory, metrics, scenarios };
 }
 
+/**
+ * Units sold per day of each demo product over the year to `todayText` (what the tenant's sales
+ * add up to), without a database: for `npm run bench:forecast`.
+ */
+export function demoDailyUnits(todayText: string): { sku: string; units: number[] }[] {
+  const dataset = buildDataset(todayText);
+  const start = Date.parse(`${todayText}T00:00:00Z`) / DAY_MS - (DAYS - 1);
+  const units = dataset.products.map(() => new Array<number>(DAYS).fill(0));
+  for (const sale of dataset.sales) units[sale.product.index]![sale.day - start]! += sale.quantity;
+  return dataset.products.map((product) => ({ sku: product.sku, units: units[product.index]! }));
+}
+
 /* -------------------------------------------------------------------------------------------- */
 /* Writing                                                                                       */
 /* -------------------------------------------------------------------------------------------- */
