@@ -82,6 +82,24 @@ const runCount = (tenant: TenantWithKeys) =>
 const generate = (tenant: TenantWithKeys, input: GenerateForecastsInput) =>
   api.client(tenant.key).request(GenerateForecastsDocument, { input });
 
+/** A DAILY demand run of `productIds` from AS_OF. */
+const demand = async (
+  tenant: TenantWithKeys,
+  productIds: string[],
+  model: GenerateForecastsInput['model'],
+  horizon: number,
+) =>
+  (
+    await generate(tenant, {
+      type: 'DEMAND',
+      periodType: 'DAILY',
+      horizon,
+      productIds,
+      model,
+      asOf: AS_OF,
+    })
+  ).generateForecasts;
+
 const rowsOf = async (tenant: TenantWithKeys, runId: string) =>
   (await api.client(tenant.readKey).request(RunForecastsDocument, { runId })).forecasts;
 
@@ -126,16 +144,7 @@ afterAll(async () => {
 
 describe('the engine against hand-computed errors', () => {
   test('trend and weekly seasonality: AUTO’s backtest MAPE is well below SEASONAL_NAIVE’s, and so is its real error', async () => {
-    const auto = (
-      await generate(acme, {
-        type: 'DEMAND',
-        periodType: 'DAILY',
-        horizon: HOLDOUT,
-        productIds: [seasonalProduct],
-        model: 'AUTO',
-        asOf: AS_OF,
-      })
-    ).generateForecasts;
+    const auto = await demand(acme, [seasonalProduct], 'AUTO', HOLDOUT);
     expect(auto).toMatchObject({
       status: 'SUCCEEDED',
       productsTotal: 1,
@@ -169,16 +178,7 @@ describe('the engine against hand-computed errors', () => {
     const naiveMape = mapeOf(actuals.map((actual, h) => [actual, naive[h]!]));
     expect(forecastMape).toBeLessThan(0.6 * naiveMape);
 
-    const naiveRun = (
-      await generate(acme, {
-        type: 'DEMAND',
-        periodType: 'DAILY',
-        horizon: HOLDOUT,
-        productIds: [seasonalProduct],
-        model: 'SEASONAL_NAIVE',
-        asOf: AS_OF,
-      })
-    ).generateForecasts;
+    const naiveRun = await demand(acme, [seasonalProduct], 'SEASONAL_NAIVE', HOLDOUT);
     const naiveRows = await rowsOf(acme, naiveRun.id);
     expect(naiveRows.map((row) => Number(row.predictedValue))).toEqual(naive);
     expect(naiveRun.accuracy.mape).toBeCloseTo(naiveRun.accuracy.baselineMape!, 6);
@@ -207,16 +207,7 @@ describe('the engine against hand-computed errors', () => {
 
   test('white noise: no model claims a low error, and MSTL falls back to ETS for want of seasonality', async () => {
     for (const model of ['SEASONAL_NAIVE', 'ETS', 'MSTL', 'AUTO'] as const) {
-      const run = (
-        await generate(acme, {
-          type: 'DEMAND',
-          periodType: 'DAILY',
-          horizon: 14,
-          productIds: [noiseProduct],
-          model,
-          asOf: AS_OF,
-        })
-      ).generateForecasts;
+      const run = await demand(acme, [noiseProduct], model, 14);
       expect(run.status).toBe('SUCCEEDED');
       expect(run.accuracy.mape!).toBeGreaterThan(15);
       expect(run.accuracy.smape!).toBeGreaterThan(15);
@@ -242,16 +233,7 @@ describe('the engine against hand-computed errors', () => {
   test('a short history falls back to a simpler model, and the run says so', async () => {
     const young = await addProduct(acme, 'New liqueur');
     await addDailySales(acme, young, dayOffset(AS_OF, -5), [3, 4, 2, 5, 3]);
-    const run = (
-      await generate(acme, {
-        type: 'DEMAND',
-        periodType: 'DAILY',
-        horizon: 7,
-        productIds: [young],
-        model: 'ETS',
-        asOf: AS_OF,
-      })
-    ).generateForecasts;
+    const run = await demand(acme, [young], 'ETS', 7);
     expect(run.status).toBe('SUCCEEDED');
     expect(run.fallbacks).toEqual([
       {
@@ -553,18 +535,7 @@ describe('plans, usage and the audit log', () => {
     );
     const ids: string[] = [];
     for (let i = 0; i < 2; i += 1) {
-      ids.push(
-        (
-          await generate(counted, {
-            type: 'DEMAND',
-            periodType: 'DAILY',
-            horizon: 5,
-            productIds: [product],
-            model: 'ETS',
-            asOf: AS_OF,
-          })
-        ).generateForecasts.id,
-      );
+      ids.push((await demand(counted, [product], 'ETS', 5)).id);
     }
     const usage = (await api.client(counted.readKey).request(UsageDocument)).usage;
     expect(usage.items.find((item) => item.metric === 'FORECASTS_GENERATED')).toMatchObject({
@@ -655,16 +626,7 @@ describe('one run at a time per tenant', () => {
 
 describe('isolation', () => {
   test("another tenant sees none of a tenant's runs or forecasts", async () => {
-    const run = (
-      await generate(acme, {
-        type: 'DEMAND',
-        periodType: 'DAILY',
-        horizon: 3,
-        productIds: [seasonalProduct],
-        model: 'ETS',
-        asOf: AS_OF,
-      })
-    ).generateForecasts;
+    const run = await demand(acme, [seasonalProduct], 'ETS', 3);
     const other = api.client(beta.readKey);
     expect((await other.request(ForecastRunDocument, { id: run.id })).forecastRun).toBeNull();
     expect((await other.request(RunForecastsDocument, { runId: run.id })).forecasts).toEqual([]);

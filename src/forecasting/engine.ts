@@ -62,10 +62,22 @@ export function detectSeasonality(y: readonly number[], candidates: readonly num
   return kept;
 }
 
-/** Automatic (non-seasonal) ETS: error, trend and damping chosen by AICc. */
-export function etsForecast(y: readonly number[], horizon: number, level: number): Prediction {
-  init();
-  const model = new ets.AutoETS(1, 'ZZN');
+type Model = {
+  fit(y: Float64Array): void;
+  predict(
+    horizon: number,
+    level?: number | null,
+  ): { point: number[]; intervals?: { lower: number[]; upper: number[] } };
+  free(): void;
+};
+
+/** Fits `model` on `y` and forecasts; the WASM memory is freed whatever happens. */
+function fitAndPredict(
+  model: Model,
+  y: readonly number[],
+  horizon: number,
+  level: number,
+): Prediction {
   try {
     model.fit(Float64Array.from(y));
     const forecast = model.predict(horizon, level);
@@ -79,6 +91,12 @@ export function etsForecast(y: readonly number[], horizon: number, level: number
   }
 }
 
+/** Automatic (non-seasonal) ETS: error, trend and damping chosen by AICc. */
+export function etsForecast(y: readonly number[], horizon: number, level: number): Prediction {
+  init();
+  return fitAndPredict(new ets.AutoETS(1, 'ZZN'), y, horizon, level);
+}
+
 /**
  * MSTL: the series less each seasonal component (STL, one per period), the rest forecast with
  * automatic ETS, the seasonal components carried forward.
@@ -90,16 +108,5 @@ export function mstlForecast(
   level: number,
 ): Prediction {
   init();
-  const model = mstl.MSTL.ets(Uint32Array.from(periods));
-  try {
-    model.fit(Float64Array.from(y));
-    const forecast = model.predict(horizon, level);
-    return {
-      point: forecast.point,
-      lower: forecast.intervals?.lower ?? null,
-      upper: forecast.intervals?.upper ?? null,
-    };
-  } finally {
-    model.free();
-  }
+  return fitAndPredict(mstl.MSTL.ets(Uint32Array.from(periods)), y, horizon, level);
 }

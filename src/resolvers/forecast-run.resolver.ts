@@ -1,4 +1,4 @@
-import { Arg, Args, ArgsType, Ctx, Field, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import {
   countForecastRuns,
   forecastRunById,
@@ -9,7 +9,8 @@ import {
 import { executeForecastRunIn } from '../forecasting/execute.js';
 import { recordForecastRequest, requestForecastRun, runsInline } from '../forecasting/request.js';
 import type { RequestContext } from '../graphql/context.js';
-import { decodeCursor, DEFAULT_PAGE_SIZE, pageSize, toPage } from '../graphql/pagination.js';
+import { decodeCursor, pageSize, toPage } from '../graphql/pagination.js';
+import { PageArgs } from '../schema/page.args.js';
 import { GenerateForecastsInput } from '../schema/forecast-run.input.js';
 import {
   ForecastRun,
@@ -23,19 +24,6 @@ export const ForecastRunConnectionResolver = totalCountResolver(
   ForecastRunConnection,
   'All forecast runs of the tenant (counted only when asked for).',
 );
-
-@ArgsType()
-export class ForecastRunsArgs {
-  @Field(() => Int, {
-    nullable: true,
-    defaultValue: DEFAULT_PAGE_SIZE,
-    description: 'Page size, 0 to 100.',
-  })
-  first!: number | null;
-
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
-  after?: string | null;
-}
 
 @Resolver(() => ForecastRun)
 export class ForecastRunResolver {
@@ -82,10 +70,7 @@ export class ForecastRunResolver {
   }
 
   @Query(() => ForecastRunConnection, { description: 'Forecast runs, newest first.' })
-  async forecastRuns(
-    @Args(() => ForecastRunsArgs) args: ForecastRunsArgs,
-    @Ctx() ctx: RequestContext,
-  ) {
+  async forecastRuns(@Args(() => PageArgs) args: PageArgs, @Ctx() ctx: RequestContext) {
     const size = pageSize(args.first);
     const after = args.after ? forecastRunPosition(decodeCursor(args.after)) : null;
     const rows = await listForecastRuns(ctx.db, { limit: size + 1, after });
