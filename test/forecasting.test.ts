@@ -287,6 +287,16 @@ describe('asOf', () => {
       '2000000.00',
     ]);
     expect(Number(after[0]!.accuracyPercentage)).toBeLessThan(0.1);
+
+    // Rows written before their periods ended (no actual stored) get the same actuals at read
+    // time, from the sales of their period.
+    await db.pool.query(sql.unsafe`
+      UPDATE ${table(acme, 'forecasts')} SET actual_value = NULL, accuracy_percentage = NULL
+      WHERE run_id = ${after[0]!.runId}`);
+    const read = await rowsOf(acme, after[0]!.runId!);
+    expect(read.map((row) => [row.date, row.actualValue, row.accuracyPercentage])).toEqual(
+      after.map((row) => [row.date, row.actualValue, row.accuracyPercentage]),
+    );
   });
 
   test('WEEKLY: the first period is the ISO week containing asOf; the partial week before asOf is not history', async () => {
