@@ -79,26 +79,25 @@ const runCount = (tenant: TenantWithKeys) =>
   db.pool.oneFirst(sql.type(z.object({ count: z.number() }))`
     SELECT count(*)::int AS count FROM ${table(tenant, 'forecast_runs')}`);
 
-const generate = (tenant: TenantWithKeys, input: GenerateForecastsInput) =>
-  api.client(tenant.key).request(GenerateForecastsDocument, { input });
+/** generateForecasts with the tenant's read-write key: the run it returns. */
+const generate = async (tenant: TenantWithKeys, input: GenerateForecastsInput) =>
+  (await api.client(tenant.key).request(GenerateForecastsDocument, { input })).generateForecasts;
 
 /** A DAILY demand run of `productIds` from AS_OF. */
-const demand = async (
+const demand = (
   tenant: TenantWithKeys,
   productIds: string[],
   model: GenerateForecastsInput['model'],
   horizon: number,
 ) =>
-  (
-    await generate(tenant, {
-      type: 'DEMAND',
-      periodType: 'DAILY',
-      horizon,
-      productIds,
-      model,
-      asOf: AS_OF,
-    })
-  ).generateForecasts;
+  generate(tenant, {
+    type: 'DEMAND',
+    periodType: 'DAILY',
+    horizon,
+    productIds,
+    model,
+    asOf: AS_OF,
+  });
 
 const rowsOf = async (tenant: TenantWithKeys, runId: string) =>
   (await api.client(tenant.readKey).request(RunForecastsDocument, { runId })).forecasts;
@@ -272,10 +271,10 @@ describe('asOf', () => {
       model: 'AUTO',
       asOf: AS_OF,
     };
-    const before = await rowsOf(acme, (await generate(acme, input)).generateForecasts.id);
+    const before = await rowsOf(acme, (await generate(acme, input)).id);
     expect(before.every((row) => row.actualValue === '0.00')).toBe(true);
     await addDailySales(acme, product, AS_OF, [1_000_000, 0, 0, 2_000_000]);
-    const after = await rowsOf(acme, (await generate(acme, input)).generateForecasts.id);
+    const after = await rowsOf(acme, (await generate(acme, input)).id);
     expect(
       after.map((row) => [row.date, row.predictedValue, row.lowerBound, row.upperBound]),
     ).toEqual(before.map((row) => [row.date, row.predictedValue, row.lowerBound, row.upperBound]));
@@ -308,16 +307,14 @@ describe('asOf', () => {
       '2025-06-02',
       Array.from({ length: 268 }, () => 10),
     );
-    const run = (
-      await generate(acme, {
-        type: 'DEMAND',
-        periodType: 'WEEKLY',
-        horizon: 3,
-        productIds: [product],
-        model: 'SEASONAL_NAIVE',
-        asOf: '2026-02-26',
-      })
-    ).generateForecasts;
+    const run = await generate(acme, {
+      type: 'DEMAND',
+      periodType: 'WEEKLY',
+      horizon: 3,
+      productIds: [product],
+      model: 'SEASONAL_NAIVE',
+      asOf: '2026-02-26',
+    });
     const rows = await rowsOf(acme, run.id);
     expect(rows.map((row) => [row.date, row.periodType, row.predictedValue])).toEqual([
       ['2026-02-23', 'WEEKLY', '70.00'],
@@ -344,16 +341,14 @@ describe('revenue and cash flow', () => {
       Array.from({ length: 60 }, () => 5),
       'USD',
     );
-    const run = (
-      await generate(acme, {
-        type: 'REVENUE',
-        periodType: 'DAILY',
-        horizon: 3,
-        productIds: [product],
-        model: 'SEASONAL_NAIVE',
-        asOf: AS_OF,
-      })
-    ).generateForecasts;
+    const run = await generate(acme, {
+      type: 'REVENUE',
+      periodType: 'DAILY',
+      horizon: 3,
+      productIds: [product],
+      model: 'SEASONAL_NAIVE',
+      asOf: AS_OF,
+    });
     const rows = await rowsOf(acme, run.id);
     expect(rows.map((row) => [row.currency, row.predictedValue]).sort()).toEqual([
       ['GBP', '20.00'],
@@ -375,15 +370,13 @@ describe('revenue and cash flow', () => {
       '2025-09-01',
       Array.from({ length: 181 }, () => 2),
     );
-    const run = (
-      await generate(cash, {
-        type: 'CASH_FLOW',
-        periodType: 'MONTHLY',
-        horizon: 2,
-        model: 'SEASONAL_NAIVE',
-        asOf: '2026-03-15',
-      })
-    ).generateForecasts;
+    const run = await generate(cash, {
+      type: 'CASH_FLOW',
+      periodType: 'MONTHLY',
+      horizon: 2,
+      model: 'SEASONAL_NAIVE',
+      asOf: '2026-03-15',
+    });
     expect(run).toMatchObject({ status: 'SUCCEEDED', productsTotal: 1 });
     const rows = await rowsOf(cash, run.id);
     // March: February's revenue (28 days x 20) less February's cost (28 days x 8) = 336. April:
@@ -620,9 +613,7 @@ describe('one run at a time per tenant', () => {
       asOf: AS_OF,
     };
     const [first, second] = await Promise.all([generate(acme, input), generate(acme, input)]);
-    const runs = [first.generateForecasts, second.generateForecasts].sort((a, b) =>
-      a.startedAt! < b.startedAt! ? -1 : 1,
-    );
+    const runs = [first, second].sort((a, b) => (a.startedAt! < b.startedAt! ? -1 : 1));
     expect(runs.map((run) => run.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     expect(Date.parse(runs[1]!.startedAt!)).toBeGreaterThanOrEqual(
       Date.parse(runs[0]!.finishedAt!),
