@@ -225,7 +225,19 @@ const EnvironmentSchema = z.object({
   BILLING_GRACE_DAYS: integer(7, 0).pipe(z.number().max(90)),
   /** How often each server writes the API requests it counted to usage_metrics. */
   USAGE_FLUSH_MS: integer(1_000, 50).pipe(z.number().max(60_000)),
-  /** How often each server refreshes the usage snapshots (users, products, storage); 0: never. */
+  /** Start the job queue (pg-boss): background forecast runs and the fleet-wide chores. */
+  JOBS_ENABLED: boolean(true),
+  /** Work the queue in this process too (false: this server only sends jobs; run `capliquify worker`). */
+  JOBS_WORK: boolean(true),
+  /** A forecast job still running after this many seconds is retried (its worker is taken for dead). */
+  FORECAST_JOB_TIMEOUT_S: integer(900, 5).pipe(z.number().max(86_400)),
+  /** Retries of a failed or expired forecast job before its run is FAILED. */
+  JOBS_RETRY_LIMIT: integer(2, 0).pipe(z.number().max(10)),
+  /** How often an idle worker asks the queue for work. */
+  JOBS_POLL_S: integer(2, 1).pipe(z.number().max(60)),
+  /** How often the queue expires, retries and archives jobs. */
+  JOBS_MAINTENANCE_S: integer(60, 1).pipe(z.number().max(3_600)),
+  /** How often the fleet refreshes the usage snapshots (users, products, storage), in ms rounded to whole minutes; 0: never. */
   USAGE_SNAPSHOT_MS: integer(600_000, 0).pipe(
     z
       .number()
@@ -294,8 +306,16 @@ export type Config = {
   stripe: StripeConfig | undefined;
   /** The front end's base URL, without a trailing slash (APP_URL). */
   appUrl: string;
-  /** 0: this server never refreshes usage snapshots. */
+  /** 0: the fleet never refreshes usage snapshots on a schedule. */
   usageSnapshotMs: number;
+  jobs: {
+    enabled: boolean;
+    work: boolean;
+    forecastTimeoutSeconds: number;
+    retryLimit: number;
+    pollingIntervalSeconds: number;
+    maintenanceIntervalSeconds: number;
+  };
 };
 
 export type StripeConfig = {
@@ -433,6 +453,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     appUrl: e.APP_URL,
     usageSnapshotMs: e.USAGE_SNAPSHOT_MS,
+    jobs: {
+      enabled: e.JOBS_ENABLED,
+      work: e.JOBS_WORK,
+      forecastTimeoutSeconds: e.FORECAST_JOB_TIMEOUT_S,
+      retryLimit: e.JOBS_RETRY_LIMIT,
+      pollingIntervalSeconds: e.JOBS_POLL_S,
+      maintenanceIntervalSeconds: e.JOBS_MAINTENANCE_S,
+    },
   };
 }
 

@@ -41,12 +41,12 @@ describe('capliquify, in the order an operator meets it', () => {
       [
         // The project's own public migrations, in order, whatever their number.
         ...(await loadMigrations(sqlDir)).public.map((file) => `applied ${file.file}`),
-        'Tenant schemas at version 1: 0 migrated, 0 already current, 0 failed.',
+        'Tenant schemas at version 2: 0 migrated, 0 already current, 0 failed.',
         '',
       ].join('\n'),
     );
     expect((await cli('migrate')).stdout).toBe(
-      'Tenant schemas at version 1: 0 migrated, 0 already current, 0 failed.\n',
+      'Tenant schemas at version 2: 0 migrated, 0 already current, 0 failed.\n',
     );
   });
 
@@ -130,8 +130,8 @@ describe('capliquify, in the order an operator meets it', () => {
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^SLUG\s+NAME\s+TIER\s+STATUS\s+VERSION\s+CREATED\s+DELETED$/);
     expect(lines.slice(1).map((line) => line.split(/\s{2,}/).slice(0, 5))).toEqual([
-      ['acme', 'Acme Ltd', 'professional', 'trial', '1'],
-      ['beta-co', 'Beta Co', 'starter', 'trial', '1'],
+      ['acme', 'Acme Ltd', 'professional', 'trial', '2'],
+      ['beta-co', 'Beta Co', 'starter', 'trial', '2'],
     ]);
     const json = await cli('tenants', 'list', '--json');
     expect(
@@ -140,8 +140,8 @@ describe('capliquify, in the order an operator meets it', () => {
         t.schemaVersion,
       ]),
     ).toEqual([
-      ['acme', 1],
-      ['beta-co', 1],
+      ['acme', 2],
+      ['beta-co', 2],
     ]);
   });
 
@@ -251,11 +251,11 @@ describe('capliquify, in the order an operator meets it', () => {
   test('migrate, status and rollback of a new tenant migration', async () => {
     const copy = await copySqlDir();
     await copy.write(
-      'tenant/0002_product_barcode.sql',
+      'tenant/0003_product_barcode.sql',
       'ALTER TABLE products ADD COLUMN barcode varchar(32);\n',
     );
     await copy.write(
-      'tenant/0002_product_barcode.down.sql',
+      'tenant/0003_product_barcode.down.sql',
       'ALTER TABLE products DROP COLUMN barcode;\n',
     );
     const withNew = { ...env, SQL_DIR: copy.dir };
@@ -267,8 +267,8 @@ describe('capliquify, in the order an operator meets it', () => {
     expect(status.stdout).toBe(
       [
         `Public: ${publicFiles.length} applied (${publicFiles.join(', ')}), 0 pending.`,
-        'Tenant migrations: latest 2; 1 tenant(s), 1 behind.',
-        '  version 1: 1 tenant(s)',
+        'Tenant migrations: latest 3; 1 tenant(s), 1 behind.',
+        '  version 2: 1 tenant(s)',
         '',
       ].join('\n'),
     );
@@ -276,13 +276,13 @@ describe('capliquify, in the order an operator meets it', () => {
     expect(migrated).toEqual({
       code: 0,
       stdout:
-        'tenants 1/1 (100%)\nTenant schemas at version 2: 1 migrated, 0 already current, 0 failed.\n',
+        'tenants 1/1 (100%)\nTenant schemas at version 3: 1 migrated, 0 already current, 0 failed.\n',
       stderr: '',
     });
     const json = JSON.parse((await runCli(['migrate', 'status', '--json'], withNew)).stdout);
     expect(json.tenant).toMatchObject({
-      latest: 2,
-      versions: [{ version: 2, tenants: 1 }],
+      latest: 3,
+      versions: [{ version: 3, tenants: 1 }],
       behind: 0,
     });
 
@@ -290,7 +290,7 @@ describe('capliquify, in the order an operator meets it', () => {
     expect(rolledBack).toEqual({
       code: 0,
       stdout:
-        'tenants 1/1 (100%)\nRolled back sql/tenant/0002_product_barcode.sql to version 1: 1 schema(s) reverted, 0 failed.\n',
+        'tenants 1/1 (100%)\nRolled back sql/tenant/0003_product_barcode.sql to version 2: 1 schema(s) reverted, 0 failed.\n',
       stderr: '',
     });
   });
@@ -298,11 +298,11 @@ describe('capliquify, in the order an operator meets it', () => {
   test('on a terminal, migrate draws a progress bar', async () => {
     const copy = await copySqlDir();
     await copy.write(
-      'tenant/0002_product_barcode.sql',
+      'tenant/0003_product_barcode.sql',
       'ALTER TABLE products ADD COLUMN barcode varchar(32);\n',
     );
     await copy.write(
-      'tenant/0002_product_barcode.down.sql',
+      'tenant/0003_product_barcode.down.sql',
       'ALTER TABLE products DROP COLUMN barcode;\n',
     );
     // script(1) runs the command on a pseudo-terminal, as an operator's shell would.
@@ -318,7 +318,7 @@ describe('capliquify, in the order an operator meets it', () => {
     expect(output.code).toBe(0);
     expect(output.text).toMatch(/tenants \[[█░]+\] 1\/1 100%/);
     expect(output.text).toContain(
-      'Tenant schemas at version 2: 1 migrated, 0 already current, 0 failed.',
+      'Tenant schemas at version 3: 1 migrated, 0 already current, 0 failed.',
     );
     expect((await runCli(['migrate', 'rollback'], { ...env, SQL_DIR: copy.dir })).code).toBe(0);
   });
@@ -353,6 +353,22 @@ describe('capliquify, in the order an operator meets it', () => {
     const locations = await db.pool.oneFirst(sql.unsafe`
       SELECT count(DISTINCT location) FROM ${sql.identifier([created.schemaName, 'inventory'])}`);
     expect(locations).toBe(3);
+
+    // Its forecasts come from the engine: one run of every active product, 90 days from the day
+    // after the data ends.
+    expect(created.forecastRun).toEqual(expect.any(String));
+    const forecasts = await db.pool.one(sql.unsafe`
+      SELECT count(DISTINCT product_id)::int AS products, count(*)::int AS rows,
+        min(forecast_date)::text AS first, array_agg(DISTINCT model_version) AS versions
+      FROM ${sql.identifier([created.schemaName, 'forecasts'])} WHERE run_id = ${created.forecastRun}`);
+    const active = await db.pool.oneFirst(sql.unsafe`
+      SELECT count(*)::int FROM ${sql.identifier([created.schemaName, 'products'])} WHERE is_active`);
+    expect(forecasts).toEqual({
+      products: active,
+      rows: Number(active) * 90,
+      first: '2026-02-01',
+      versions: ['augurs-0.10'],
+    });
 
     const second = JSON.parse((await cli('demo')).stdout);
     expect(second).toMatchObject({ id: created.id, created: false, data: null });

@@ -43,6 +43,11 @@ const TABLE: Record<string, [Level, () => { query: string; variables?: object }]
     }),
   ],
   'Query.forecasts': ['viewer', () => ({ query: '{ forecasts { id } }' })],
+  'Query.forecastRun': [
+    'viewer',
+    () => ({ query: `{ forecastRun(id: "${randomUUID()}") { id } }` }),
+  ],
+  'Query.forecastRuns': ['viewer', () => ({ query: '{ forecastRuns(first: 1) { totalCount } }' })],
   'Query.workingCapitalMetrics': ['viewer', () => ({ query: '{ workingCapitalMetrics { id } }' })],
   'Query.scenarios': ['viewer', () => ({ query: '{ scenarios { id } }' })],
   'Query.scenario': ['viewer', () => ({ query: `{ scenario(id: "${randomUUID()}") { id } }` })],
@@ -109,6 +114,12 @@ const TABLE: Record<string, [Level, () => { query: string; variables?: object }]
   'Mutation.deleteScenario': [
     'member',
     () => ({ query: `mutation { deleteScenario(id: "${randomUUID()}") }` }),
+  ],
+  'Mutation.generateForecasts': [
+    'member',
+    () => ({
+      query: `mutation { generateForecasts(input: { type: DEMAND, periodType: DAILY, horizon: 7, model: ETS, productIds: ["${randomUUID()}"] }) { id } }`,
+    }),
   ],
 
   'Query.apiKeys': ['admin', () => ({ query: '{ apiKeys { id } }' })],

@@ -182,7 +182,7 @@ describe('/readyz', () => {
   test('stays 200 while some tenant schemas lag behind, and says so', async () => {
     await createTenant(db.lifecycle, { slug: 'laggard', name: 'Laggard' });
     const copy = await copySqlDir();
-    await copy.write('tenant/0002_later.sql', 'ALTER TABLE products ADD COLUMN later integer;\n');
+    await copy.write('tenant/0003_later.sql', 'ALTER TABLE products ADD COLUMN later integer;\n');
     const app = await buildApp({
       pool: db.pool,
       migrations: await loadMigrations(copy.dir),

@@ -62,6 +62,7 @@ describe('creating a tenant', () => {
     expect(tables).toEqual([
       'api_credentials',
       'companies',
+      'forecast_runs',
       'forecasts',
       'inventory',
       'products',
@@ -281,7 +282,7 @@ test('list_tenant_schemas() reports each tenant with its schema, tables and size
     slug: 'measured',
     schema_name: tenant.schemaName,
     schema_exists: true,
-    table_count: 9,
+    table_count: 10,
     has_size: true,
     deleted_at: null,
   });

@@ -1,22 +1,16 @@
 /**
  * Usage against the plan, as a tenant sees it through the real server (`usage`, `usageHistory`),
- * the snapshots that measure what is too costly to count per request (refreshUsageSnapshots, the
- * server's timer, `capliquify usage refresh`), and the meter whose counts they add up.
+ * the snapshots that measure what is too costly to count per request (refreshUsageSnapshots, run
+ * by the job queue's schedule and `capliquify usage refresh`), and the meter whose counts they add up.
  */
-import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { GraphQLClient } from 'graphql-request';
-import { pino } from 'pino';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createApiKey } from '../src/auth/api-keys.js';
 import { periodOf, UsageMeter } from '../src/billing/metering.js';
 import { percentOf } from '../src/billing/usage.js';
-import {
-  openSnapshotPool,
-  refreshUsageSnapshots,
-  scheduleUsageSnapshots,
-} from '../src/billing/usage-snapshots.js';
+import { openSnapshotPool, refreshUsageSnapshots } from '../src/billing/usage-snapshots.js';
 import { defaultPoolSettings } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { buildApp } from '../src/server/app.js';
@@ -61,7 +55,6 @@ type Server = {
 async function startServer(
   options: {
     usageFlushMs?: number;
-    usageSnapshots?: { intervalMs: number; pool: DatabasePool };
     pool?: DatabasePool;
   } = {},
 ): Promise<Server> {
@@ -73,7 +66,6 @@ async function startServer(
     encryptionKey: TEST_ENCRYPTION_KEY,
     clerk: strictClerkConfig(),
     usageFlushMs: options.usageFlushMs ?? HOUR,
-    usageSnapshots: options.usageSnapshots,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
@@ -155,13 +147,13 @@ async function addProducts(tenant: Tenant, active: number, inactive = 0, prefix 
 }
 
 /** Company-level forecasts created at the given times. */
-async function addForecasts(tenant: Tenant, createdAt: Date[]) {
+/** Finished forecast runs created at these times (what FORECASTS_GENERATED counts). */
+async function addForecastRuns(tenant: Tenant, createdAt: Date[]) {
   for (const created of createdAt) {
     await db.pool.query(sql.unsafe`
-      INSERT INTO ${sql.identifier([tenant.schemaName, 'forecasts'])}
-        (company_id, forecast_date, forecast_type, period_type, model_type, predicted_value, created_at)
-      VALUES ((SELECT id FROM ${sql.identifier([tenant.schemaName, 'companies'])} LIMIT 1),
-        '2026-01-31', 'CASH_FLOW', 'MONTHLY', 'arima', '100.00', ${sql.timestamp(created)})`);
+      INSERT INTO ${sql.identifier([tenant.schemaName, 'forecast_runs'])}
+        (status, forecast_type, period_type, horizon, model, as_of, confidence_level, requested_by, created_at)
+      VALUES ('SUCCEEDED', 'CASH_FLOW', 'MONTHLY', 3, 'ETS', '2026-01-31', 0.95, 'test', ${sql.timestamp(created)})`);
   }
 }
 
@@ -264,7 +256,7 @@ describe('usage', () => {
       { id: 'user_erased', deleted: true, active: false },
     ]);
     await addProducts(acme, 7, 2);
-    await addForecasts(acme, [
+    await addForecastRuns(acme, [
       now,
       now,
       monthStart(0, now),
@@ -302,7 +294,7 @@ describe('usage', () => {
             item('USERS', 4, 20),
             item('PRODUCTS', 7, 500),
             item('STORAGE_MB', storage, 10_240),
-            item('FORECASTS', 3, null),
+            item('FORECASTS_GENERATED', 3, 1_000),
             item('EXPORTS', 0, null),
           ],
         },
@@ -350,7 +342,7 @@ describe('usage', () => {
       { metric: 'USERS', used: 1, limit: 5, percent: 20 },
       { metric: 'PRODUCTS', used: 30, limit: 100, percent: 30 },
       { metric: 'STORAGE_MB', used: 341, limit: 1_024, percent: 33.3 },
-      item('FORECASTS', 0, null),
+      item('FORECASTS_GENERATED', 0, 100),
       item('EXPORTS', 0, null),
     ]);
     await setMetrics(starter.id, periodOf(new Date()).start, { storage_used_mb: 2_048 });
@@ -379,7 +371,7 @@ describe('usage', () => {
       { metric: 'USERS', used: 3, limit: null, percent: null },
       { metric: 'PRODUCTS', used: 120, limit: null, percent: null },
       item('STORAGE_MB', 0, 102_400),
-      item('FORECASTS', 0, null),
+      item('FORECASTS_GENERATED', 0, 10_000),
       item('EXPORTS', 0, null),
     ]);
   });
@@ -420,7 +412,7 @@ describe('usage', () => {
       ['USERS', 1],
       ['PRODUCTS', 2],
       ['STORAGE_MB', 5],
-      ['FORECASTS', 2],
+      ['FORECASTS_GENERATED', 2],
       ['EXPORTS', 1],
     ]);
     const southUsage = (await server.client(south.session('viewer')).request(UsageDocument)).usage;
@@ -431,7 +423,7 @@ describe('usage', () => {
       ['USERS', 4],
       ['PRODUCTS', 11],
       ['STORAGE_MB', 50],
-      ['FORECASTS', 20],
+      ['FORECASTS_GENERATED', 20],
       ['EXPORTS', 9],
     ]);
     const [northNow] = (await server.client(north.key).request(UsageHistoryDocument, { months: 1 }))
@@ -689,8 +681,8 @@ describe('refreshUsageSnapshots', () => {
     await addUsers(b.id, [{ id: 'user_b_now', lastLogin: now }]);
     await addProducts(a, 4, 1);
     await addProducts(b, 9);
-    await addForecasts(a, [now, start, lastMonth]);
-    await addForecasts(c, [now]);
+    await addForecastRuns(a, [now, start, lastMonth]);
+    await addForecastRuns(c, [now]);
     // The meter's counters, and a column the snapshot does not own.
     await setMetrics(a.id, start, {
       api_requests_count: 1_234,
@@ -823,58 +815,6 @@ describe('refreshUsageSnapshots', () => {
   });
 });
 
-describe('the snapshot timer', () => {
-  test('a server with USAGE_SNAPSHOT_MS refreshes shortly after start and again each interval', async () => {
-    const timed = await createTenant(db.lifecycle, { slug: 'timed', name: 'Timed Ltd' });
-    await addProducts(timed, 2);
-    const pool = await openSnapshotPool(db.url, defaultPoolSettings);
-    const server = await startServer({ usageSnapshots: { intervalMs: 200, pool } });
-    try {
-      const waitFor = async (products: number) => {
-        for (let i = 0; i < 100; i += 1) {
-          if ((await metricsRow(timed.id))?.total_entities_count === products) return;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        throw new Error(`no snapshot with ${products} products`);
-      };
-      await waitFor(2);
-      await addProducts(timed, 3, 0, 'MORE');
-      await waitFor(5);
-    } finally {
-      await server.close();
-      await pool.end();
-    }
-  });
-
-  test('failures are logged and the timer carries on; stop() ends it', async () => {
-    const lines: { level: number; msg: string }[] = [];
-    const logger = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
-          done();
-        },
-      }),
-    );
-    const closed = await db.openPool({ maxSize: 1 });
-    await closed.end();
-    const schedule = scheduleUsageSnapshots({ pool: closed, logger, intervalMs: 50 });
-    for (let i = 0; i < 100 && lines.length < 2; i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    await schedule.stop();
-    expect(lines.length).toBeGreaterThanOrEqual(2);
-    expect(lines.slice(0, 2).map((line) => [line.level, line.msg])).toEqual([
-      [50, 'could not refresh usage snapshots'],
-      [50, 'could not refresh usage snapshots'],
-    ]);
-    const count = lines.length;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(lines).toHaveLength(count);
-  });
-});
-
 describe('capliquify usage refresh', () => {
   test('refreshes every live tenant and prints one line', async () => {
     const cli = await createTenant(db.lifecycle, { slug: 'cli-usage', name: 'CLI Ltd' });
@@ -897,7 +837,7 @@ describe('capliquify usage refresh', () => {
 
   test('names the tenants it could not measure and exits 1', async () => {
     const broken = await createTenant(db.lifecycle, { slug: 'cli-broken', name: 'Broken Ltd' });
-    const forecasts = sql.identifier([broken.schemaName, 'forecasts']);
+    const forecasts = sql.identifier([broken.schemaName, 'forecast_runs']);
     await db.pool.query(sql.unsafe`ALTER TABLE ${forecasts} RENAME COLUMN created_at TO made_at`);
     try {
       const live = await db.pool.oneFirst(sql.type(z.object({ count: z.number() }))`

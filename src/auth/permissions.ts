@@ -78,6 +78,8 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'Query.inventoryAlerts': { permission: 'read' },
   'Query.salesSummary': { permission: 'read' },
   'Query.forecasts': { permission: 'read' },
+  'Query.forecastRun': { permission: 'read' },
+  'Query.forecastRuns': { permission: 'read' },
   'Query.workingCapitalMetrics': { permission: 'read' },
   'Query.scenarios': { permission: 'read' },
   'Query.scenario': { permission: 'read' },
@@ -97,6 +99,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'Mutation.createScenario': { permission: 'write' },
   'Mutation.updateScenario': { permission: 'write' },
   'Mutation.deleteScenario': { permission: 'write' },
+  'Mutation.generateForecasts': { permission: 'write' },
 
   'Query.apiKeys': { permission: 'manage_access' },
   'Mutation.createApiKey': {

@@ -31,6 +31,8 @@ export type PlanLimits = {
   monthlyApiRequests: number;
   /** Requests per minute for one API key (or one signed-in user). */
   requestsPerMinute: number;
+  /** Forecast runs (generateForecasts) per calendar month (UTC). */
+  monthlyForecastRuns: number;
 };
 
 export type Plan = {
@@ -61,6 +63,7 @@ export const PLANS: Readonly<Record<Tier, Plan>> = {
       maxStorageMb: 1_024,
       monthlyApiRequests: 50_000,
       requestsPerMinute: 300,
+      monthlyForecastRuns: 100,
     },
     features: STARTER_FEATURES,
   },
@@ -74,6 +77,7 @@ export const PLANS: Readonly<Record<Tier, Plan>> = {
       maxStorageMb: 10_240,
       monthlyApiRequests: 500_000,
       requestsPerMinute: 1_200,
+      monthlyForecastRuns: 1_000,
     },
     features: PROFESSIONAL_FEATURES,
   },
@@ -87,6 +91,7 @@ export const PLANS: Readonly<Record<Tier, Plan>> = {
       maxStorageMb: 102_400,
       monthlyApiRequests: 5_000_000,
       requestsPerMinute: 6_000,
+      monthlyForecastRuns: 10_000,
     },
     features: [...PROFESSIONAL_FEATURES, 'custom_integrations', 'sso'],
   },

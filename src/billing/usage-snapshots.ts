@@ -7,11 +7,12 @@
  * - total_entities_count: active products in the tenant's schema;
  * - storage_used_mb: the total size of the tenant schema's tables (with their indexes and TOAST),
  *   rounded up to whole MB;
- * - forecasts_generated: forecasts created during the period.
+ * - forecasts_generated: forecast runs created during the period (generateForecasts also counts
+ *   each one as it is asked for, so the figure is current between snapshots).
  *
  * api_requests_count and api_errors_count belong to the meter (metering.ts) and are never written
- * here; reports_exported belongs to exports. Runs off the request path: on a timer in each server
- * (USAGE_SNAPSHOT_MS, scheduleUsageSnapshots) and from `capliquify usage refresh`.
+ * here; reports_exported belongs to exports. Runs off the request path: as a fleet-wide chore of
+ * the job queue (every USAGE_SNAPSHOT_MS, jobs/chores.ts) and from `capliquify usage refresh`.
  *
  * Cost: one statement lists the tenants, then one statement per chunk of `chunkSize` tenants
  * counts every schema of the chunk (UNION ALL) and upserts their rows; a chunk that fails (a
@@ -38,20 +39,16 @@ import type { PoolSettings } from '../config.js';
 import { createDatabasePool } from '../db/pool.js';
 import { sql } from '../db/sql.js';
 import { isActiveUser } from '../identity/active-user.js';
-import type { Logger } from '../logger.js';
 import { periodOf } from './metering.js';
 
 /** Tenants measured per statement (see the measurements above). */
 export const DEFAULT_SNAPSHOT_CHUNK_SIZE = 50;
 
-/** The timer's first run, this long after the server starts (or sooner with a shorter interval). */
-export const FIRST_SNAPSHOT_DELAY_MS = 5_000;
-
 const SnapshotTenant = z.object({
   tenant_id: z.string(),
   schema_name: z.string(),
   has_products: z.boolean(),
-  has_forecasts: z.boolean(),
+  has_forecast_runs: z.boolean(),
 });
 type SnapshotTenant = z.infer<typeof SnapshotTenant>;
 
@@ -88,21 +85,21 @@ async function snapshotTenants(db: CommonQueryMethods) {
       EXISTS (SELECT 1 FROM pg_catalog.pg_class c
               WHERE c.relnamespace = n.oid AND c.relname = 'products' AND c.relkind = 'r') AS has_products,
       EXISTS (SELECT 1 FROM pg_catalog.pg_class c
-              WHERE c.relnamespace = n.oid AND c.relname = 'forecasts' AND c.relkind = 'r') AS has_forecasts
+              WHERE c.relnamespace = n.oid AND c.relname = 'forecast_runs' AND c.relkind = 'r') AS has_forecast_runs
     FROM public.tenants t
     JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema_name::name
     WHERE t.deleted_at IS NULL
     ORDER BY t.id`);
 }
 
-/** One SELECT per tenant schema: its active products and the period's forecasts. */
+/** One SELECT per tenant schema: its active products and the period's forecast runs. */
 function schemaCounts(tenant: SnapshotTenant) {
   const products = tenant.has_products
     ? sql.fragment`(SELECT count(*)::int FROM ${sql.identifier([tenant.schema_name, 'products'])} x
         WHERE x.is_active)`
     : sql.fragment`0`;
-  const forecasts = tenant.has_forecasts
-    ? sql.fragment`(SELECT count(*)::int FROM ${sql.identifier([tenant.schema_name, 'forecasts'])} f
+  const forecasts = tenant.has_forecast_runs
+    ? sql.fragment`(SELECT count(*)::int FROM ${sql.identifier([tenant.schema_name, 'forecast_runs'])} f
         WHERE f.created_at >= p.period_start AND f.created_at < p.period_end)`
     : sql.fragment`0`;
   return sql.fragment`
@@ -198,70 +195,4 @@ export async function refreshUsageSnapshots(
     }
   }
   return run;
-}
-
-export type UsageSnapshotSchedule = {
-  /** Stops the timer and waits for a run in progress, which stops at its next chunk. */
-  stop(): Promise<void>;
-};
-
-/**
- * Refreshes the snapshots every `intervalMs`, the first time shortly after start. The next run is
- * scheduled when one ends, so runs never overlap in one server. Failures are logged and never
- * stop the timer or the server; the timer does not keep the process alive.
- */
-export function scheduleUsageSnapshots(options: {
-  pool: DatabasePool;
-  logger: Logger;
-  intervalMs: number;
-  chunkSize?: number;
-}): UsageSnapshotSchedule {
-  const { pool, logger, intervalMs } = options;
-  const closing = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-
-  const refresh = async () => {
-    const started = performance.now();
-    try {
-      const run = await refreshUsageSnapshots(pool, new Date(), {
-        chunkSize: options.chunkSize,
-        signal: closing.signal,
-      });
-      const ms = Math.round(performance.now() - started);
-      const summary = {
-        tenants: run.tenants,
-        statements: run.statements,
-        ms,
-        aborted: run.aborted,
-      };
-      if (run.failed.length > 0) {
-        logger.warn({ ...summary, failed: run.failed }, 'usage snapshots refreshed, some failed');
-      } else {
-        logger.info(summary, 'usage snapshots refreshed');
-      }
-    } catch (error) {
-      logger.error({ err: error }, 'could not refresh usage snapshots');
-    }
-  };
-
-  const schedule = (delayMs: number) => {
-    if (closing.signal.aborted) return;
-    timer = setTimeout(() => {
-      running = refresh().finally(() => {
-        running = undefined;
-        schedule(intervalMs);
-      });
-    }, delayMs);
-    timer.unref();
-  };
-  schedule(Math.min(intervalMs, FIRST_SNAPSHOT_DELAY_MS));
-
-  return {
-    stop: async () => {
-      closing.abort();
-      clearTimeout(timer);
-      await running;
-    },
-  };
 }

@@ -19,7 +19,7 @@ export const USAGE_METRICS = [
   'USERS',
   'PRODUCTS',
   'STORAGE_MB',
-  'FORECASTS',
+  'FORECASTS_GENERATED',
   'EXPORTS',
 ] as const;
 export type UsageMetric = (typeof USAGE_METRICS)[number];
@@ -91,7 +91,7 @@ export async function usageOf({ db, tenant, meter, now }: UsageSource): Promise<
       item('USERS', row.active_users, limits.maxUsers),
       item('PRODUCTS', row.products, limits.maxProducts),
       item('STORAGE_MB', row.storage_mb, limits.maxStorageMb),
-      item('FORECASTS', row.forecasts, null),
+      item('FORECASTS_GENERATED', row.forecasts, PLANS[tenant.tier].limits.monthlyForecastRuns),
       item('EXPORTS', row.exports, null),
     ],
   };

@@ -7,10 +7,12 @@ import { ConfigError, loadConfig } from '../config.js';
 import { isAppError } from '../errors.js';
 import { billingCommand } from './billing.command.js';
 import { demoCommand } from './demo.command.js';
+import { forecastsCommand } from './forecasts.command.js';
 import { keysCommand } from './keys.command.js';
 import { migrateCommand } from './migrate.command.js';
 import { tenantsCommand } from './tenants.command.js';
 import { usageCommand } from './usage.command.js';
+import { workerCommand } from './worker.command.js';
 
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;
@@ -25,7 +27,7 @@ function program(): Command {
   }
   const root = new Command('capliquify')
     .description(
-      'Operate CapLiquify: tenants, migrations, API keys, billing, usage and the demo tenant.',
+      'Operate CapLiquify: tenants, migrations, API keys, billing, usage, forecasts, the job worker and the demo tenant.',
     )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -35,6 +37,8 @@ function program(): Command {
   root.addCommand(billingCommand());
   root.addCommand(demoCommand());
   root.addCommand(usageCommand());
+  root.addCommand(forecastsCommand());
+  root.addCommand(workerCommand());
   for (const command of [root, ...root.commands, ...root.commands.flatMap((c) => c.commands)]) {
     command.exitOverride();
   }

@@ -1,4 +1,3 @@
-import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   migrate,
@@ -11,6 +10,7 @@ import {
 import type { DatabasePool } from 'slonik';
 import type { MigrationSet } from '../db/migrations/files.js';
 import { printJson, printLine } from './output.js';
+import { progressReporter } from './progress.js';
 import { withRuntime } from './runtime.js';
 
 function concurrencyOption(fallback: number) {
@@ -25,38 +25,15 @@ function concurrencyOption(fallback: number) {
     });
 }
 
-/** A progress bar on a terminal; otherwise a plain line at every tenth and for every failure. */
-function progressReporter() {
-  if (process.stderr.isTTY) {
-    let bar: cliProgress.SingleBar | undefined;
-    return {
-      update: ({ done, total }: Progress) => {
-        if (!bar) {
-          bar = new cliProgress.SingleBar(
-            {
-              format: 'tenants [{bar}] {value}/{total} {percentage}% | eta {eta_formatted}',
-              stream: process.stderr,
-            },
-            cliProgress.Presets.shades_classic,
-          );
-          bar.start(total, 0);
-        }
-        bar.update(done);
-      },
-      stop: () => bar?.stop(),
-    };
-  }
-  let lastTenth = 0;
+/** Migration progress: a bar, or a line at every tenth and for every failure. */
+function migrationProgress() {
+  const reporter = progressReporter('tenants');
   return {
     update: ({ done, total, last }: Progress) => {
-      if (last.outcome === 'failed') printLine(`failed ${last.slug}: ${last.error}`);
-      const tenth = Math.floor((done * 10) / total);
-      if (tenth > lastTenth || done === total) {
-        lastTenth = tenth;
-        printLine(`tenants ${done}/${total} (${Math.round((done * 100) / total)}%)`);
-      }
+      if (last.outcome === 'failed') reporter.note(`failed ${last.slug}: ${last.error}`);
+      reporter.update(done, total);
     },
-    stop: () => {},
+    stop: () => reporter.stop(),
   };
 }
 
@@ -91,7 +68,7 @@ async function runFanOut<T extends { failed: unknown[] }>(
 ): Promise<void> {
   await withRuntime(
     async ({ db, migrations }) => {
-      const progress = progressReporter();
+      const progress = migrationProgress();
       const summary = await run(db.pool, migrations, progress.update);
       progress.stop();
       print(summary);

@@ -82,3 +82,20 @@ export async function usageHistory(
     LEFT JOIN public.usage_metrics m ON m.tenant_id = ${tenantId} AND m.period_start = p.period_start
     ORDER BY p.period_start DESC`);
 }
+
+/**
+ * Counts one forecast run in the period's usage_metrics row (under the login role: tenant roles
+ * only read usage). The snapshot later recounts the period's runs, so the two agree.
+ */
+export async function countForecastRunUsage(
+  db: CommonQueryMethods,
+  tenantId: string,
+  periodStart: Date,
+): Promise<void> {
+  await db.query(sql.unsafe`
+    /* countForecastRunUsage */
+    INSERT INTO public.usage_metrics (tenant_id, period_start, period_end, forecasts_generated)
+    VALUES (${tenantId}, ${sql.timestamp(periodStart)}, ${sql.timestamp(periodStart)} + interval '1 month', 1)
+    ON CONFLICT (tenant_id, period_start) DO UPDATE
+      SET forecasts_generated = usage_metrics.forecasts_generated + 1`);
+}

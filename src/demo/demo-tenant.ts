@@ -14,6 +14,8 @@ import {
 } from '../tenants/lifecycle.js';
 import { NotFoundError } from '../errors.js';
 import { seedSentiaData, type DemoSummary } from './sentia-data.js';
+import { startOperatorRun, type Progress } from '../forecasting/execute.js';
+import type { JobQueue } from '../jobs/queue.js';
 
 export const DEMO_SLUG = 'sentia-spirits';
 export const DEMO_NAME = 'Sentia Spirits';
@@ -73,4 +75,40 @@ export async function issueDemoKey(pool: DatabasePool, tenantId: string): Promis
     });
     return key;
   });
+}
+
+/** The demo's forecasts: daily demand of every active product, three months ahead, model AUTO. */
+export const DEMO_FORECAST_REQUEST = {
+  type: 'DEMAND',
+  periodType: 'DAILY',
+  horizon: 90,
+  model: 'AUTO',
+} as const;
+
+/** Queues the demo's forecast run (`npm start`: start-up does not wait for it). */
+export async function queueDemoForecasts(pool: DatabasePool, jobs: JobQueue, tenant: Tenant) {
+  return startOperatorRun(
+    pool,
+    tenant,
+    DEMO_FORECAST_REQUEST,
+    { actor: 'system' },
+    {
+      queue: (runId) => jobs.enqueueForecastRun(tenant.id, runId),
+    },
+  );
+}
+
+/** Runs the demo's forecasts here, to the end (`capliquify demo`), from `asOf` (today). */
+export async function generateDemoForecasts(
+  pool: DatabasePool,
+  tenant: Tenant,
+  options: { asOf?: string; progress?: Progress } = {},
+) {
+  return startOperatorRun(
+    pool,
+    tenant,
+    { ...DEMO_FORECAST_REQUEST, asOf: options.asOf ?? null },
+    { actor: 'cli' },
+    { progress: options.progress },
+  );
 }

@@ -24,7 +24,6 @@ export type DemoSummary = {
   products: number;
   sales: number;
   inventory: number;
-  forecasts: number;
   workingCapitalMetrics: number;
   scenarios: number;
 };
@@ -87,7 +86,6 @@ function poisson(rng: Rng, lambda: number): number {
 const between = (rng: Rng, low: number, high: number) => low + (high - low) * rng();
 const intBetween = (rng: Rng, low: number, high: number) => Math.floor(between(rng, low, high + 1));
 const round2 = (value: number) => Math.round(value * 100) / 100;
-const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
 
 /** Integer cents (or any integer hundredths) as a numeric literal: 123456 -> '1234.56'. */
 function centsText(cents: number): string {
@@ -483,18 +481,6 @@ type InventoryRow = {
   lastReceivedAt: string | null;
 };
 
-type ForecastRow = {
-  product: Product | null;
-  forecastDate: string;
-  forecastType: 'DEMAND' | 'REVENUE' | 'CASH_FLOW';
-  periodType: 'MONTHLY';
-  predicted: number;
-  lower: number;
-  upper: number;
-  actual: number | null;
-  accuracy: number | null;
-};
-
 type MetricRow = {
   periodDate: string;
   cash: number;
@@ -530,14 +516,12 @@ type Dataset = {
   plans: ProductPlan[];
   sales: SaleRow[];
   inventory: InventoryRow[];
-  forecasts: ForecastRow[];
   metrics: MetricRow[];
   scenarios: ScenarioRow[];
 };
 
 const DAYS = 365;
 const Z_95 = 1.645; // one-sided 95% service level
-const Z_95_TWO_SIDED = 1.96;
 
 function buildProducts(model: Model): Product[] {
   const counters = new Map<CategoryCode, number>();
@@ -925,108 +909,8 @@ function expectedProduct(
   return { units, net };
 }
 
-function generateForecasts(
-  model: Model,
-  products: Product[],
-  ledger: Ledger,
-  metrics: MetricRow[],
-): ForecastRow[] {
-  const rng = stream('forecasts');
-  const rows: ForecastRow[] = [];
-  const todayInfo = model.info(model.today);
-  const future: Month[] = [1, 2, 3].map((ahead) => {
-    const year = todayInfo.year + Math.floor((todayInfo.month0 + ahead) / 12);
-    const month0 = (todayInfo.month0 + ahead) % 12;
-    const first = dayNumber(year, month0, 1);
-    const dim = daysInMonth(year, month0);
-    return { first, end: first + dim - 1, dim, year, month0 };
-  });
-  const top = products
-    .filter((product) => product.isActive)
-    .sort(
-      (a, b) =>
-        ledger.productNetGbp[b.index]! - ledger.productNetGbp[a.index]! || a.index - b.index,
-    )
-    .slice(0, 10);
-
-  for (const product of top) {
-    for (const [h, month] of future.entries()) {
-      const { units } = expectedProduct(model, product, month.first, month.end);
-      const predicted = Math.round(units * (1 + 0.04 * normal(rng)));
-      const spread = predicted * Z_95_TWO_SIDED * (0.1 + 0.03 * h);
-      rows.push({
-        product,
-        forecastDate: dateText(month.first),
-        forecastType: 'DEMAND',
-        periodType: 'MONTHLY',
-        predicted,
-        lower: Math.max(0, Math.floor(predicted - spread)),
-        upper: Math.ceil(predicted + spread),
-        actual: null,
-        accuracy: null,
-      });
-    }
-  }
-
-  const revenueFor = (month: Month) =>
-    products.reduce(
-      (sum, product) => sum + expectedProduct(model, product, month.first, month.end).net,
-      0,
-    );
-
-  // Back-test: the last three complete months, with their actual revenue and accuracy.
-  const complete = metrics.filter(
-    (row, i) => i < metrics.length - 1 || row.daysInPeriod === daysOfMonth(row.periodDate),
-  );
-  for (const row of complete.slice(-3)) {
-    const first = dayInfo(Date.parse(row.periodDate) / DAY_MS);
-    const month: Month = {
-      first: first.day,
-      end: first.day + daysInMonth(first.year, first.month0) - 1,
-      dim: daysInMonth(first.year, first.month0),
-      year: first.year,
-      month0: first.month0,
-    };
-    const predicted = round2(revenueFor(month) * (1 + 0.035 * normal(rng)));
-    const spread = predicted * Z_95_TWO_SIDED * 0.07;
-    const actual = row.revenue;
-    rows.push({
-      product: null,
-      forecastDate: row.periodDate,
-      forecastType: 'REVENUE',
-      periodType: 'MONTHLY',
-      predicted,
-      lower: round2(predicted - spread),
-      upper: round2(predicted + spread),
-      actual,
-      accuracy: round2(clamp(100 - (Math.abs(predicted - actual) / actual) * 100, 0, 100)),
-    });
-  }
-  for (const [h, month] of future.entries()) {
-    const predicted = round2(revenueFor(month) * (1 + 0.03 * normal(rng)));
-    const spread = predicted * Z_95_TWO_SIDED * (0.07 + 0.025 * h);
-    rows.push({
-      product: null,
-      forecastDate: dateText(month.first),
-      forecastType: 'REVENUE',
-      periodType: 'MONTHLY',
-      predicted,
-      lower: round2(predicted - spread),
-      upper: round2(predicted + spread),
-      actual: null,
-      accuracy: null,
-    });
-  }
-  return rows;
-}
-
 /** 12345 -> '12,345', independent of the ICU locale data. */
 const groupThousands = (value: number) => String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-
-function daysOfMonth(date: string): number {
-  const info = dayInfo(Date.parse(date) / DAY_MS);
-  return daysInMonth(info.year, info.month0);
-}
 
 function generateScenarios(
   model: Model,
@@ -1220,9 +1104,20 @@ function buildDataset(todayText: string): Dataset {
   const plans = planProducts(products, ledger);
   const inventory = generateInventory(model, products, plans);
   const metrics = generateMetrics(model, inventory, ledger);
-  const forecasts = generateForecasts(model, products, ledger, metrics);
   const scenarios = generateScenarios(model, products, plans, ledger, inventory, metrics);
-  return { products, plans, sales, inventory, forecasts, metrics, scenarios };
+  return { products, plans, sales, inventory, metrics, scenarios };
+}
+
+/**
+ * Units sold per day of each demo product over the year to `todayText` (what the tenant's sales
+ * add up to), without a database: for `npm run bench:forecast`.
+ */
+export function demoDailyUnits(todayText: string): { sku: string; units: number[] }[] {
+  const dataset = buildDataset(todayText);
+  const start = Date.parse(`${todayText}T00:00:00Z`) / DAY_MS - (DAYS - 1);
+  const units = dataset.products.map(() => new Array<number>(DAYS).fill(0));
+  for (const sale of dataset.sales) units[sale.product.index]![sale.day - start]! += sale.quantity;
+  return dataset.products.map((product) => ({ sku: product.sku, units: units[product.index]! }));
 }
 
 /* -------------------------------------------------------------------------------------------- */
@@ -1376,30 +1271,6 @@ export async function seedSentiaData(
       ['uuid', 'text', 'int4', 'int4', 'timestamptz', 'timestamptz'],
     )} AS i(product_id, location, quantity_on_hand, quantity_reserved, last_counted_at, last_received_at)`);
 
-  const forecasts = await db.query(sql.unsafe`
-    /* seedSentiaInsertForecasts */
-    INSERT INTO forecasts (company_id, product_id, forecast_date, forecast_type, period_type,
-      model_type, model_version, predicted_value, lower_bound, upper_bound, confidence_level,
-      actual_value, accuracy_percentage)
-    SELECT ${companyId}::uuid, f.product_id, f.forecast_date, f.forecast_type, f.period_type,
-      ${'ensemble'}, ${'ensemble-2.3.0'}, f.predicted_value, f.lower_bound, f.upper_bound,
-      ${'0.9500'}::numeric, f.actual_value, f.accuracy_percentage
-    FROM ${sql.unnest(
-      data.forecasts.map((row) => [
-        row.product === null ? null : productId(row.product),
-        row.forecastDate,
-        row.forecastType,
-        row.periodType,
-        moneyText(row.predicted),
-        moneyText(row.lower),
-        moneyText(row.upper),
-        row.actual === null ? null : moneyText(row.actual),
-        row.accuracy === null ? null : moneyText(row.accuracy),
-      ]),
-      ['uuid', 'date', 'text', 'text', 'numeric', 'numeric', 'numeric', 'numeric', 'numeric'],
-    )} AS f(product_id, forecast_date, forecast_type, period_type, predicted_value, lower_bound,
-      upper_bound, actual_value, accuracy_percentage)`);
-
   const metrics = await db.query(sql.unsafe`
     /* seedSentiaInsertWorkingCapitalMetrics */
     INSERT INTO working_capital_metrics (company_id, period_date, period_type, cash,
@@ -1463,7 +1334,6 @@ export async function seedSentiaData(
     products: inserted.length,
     sales,
     inventory: inventory.rowCount,
-    forecasts: forecasts.rowCount,
     workingCapitalMetrics: metrics.rowCount,
     scenarios: scenarios.rowCount,
   };

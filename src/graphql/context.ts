@@ -11,6 +11,7 @@ import { SerialConnection } from '../db/serialized.js';
 import type { TenantAdmission } from '../db/tenant-admission.js';
 import { asPlatform } from '../db/tenant-transaction.js';
 import type { StripeBilling } from '../billing/stripe-calls.js';
+import type { JobQueue } from '../jobs/queue.js';
 import type { Logger } from '../logger.js';
 import type { LifecycleContext } from '../tenants/lifecycle.js';
 import { createLoaders, type Loaders } from './loaders.js';
@@ -37,6 +38,8 @@ export type RequestContextOptions = {
   stripe?: StripeBilling;
   /** The per-tenant cap on concurrent transactions (DB_TENANT_MAX_TRANSACTIONS). */
   admission: TenantAdmission;
+  /** The job queue (forecast runs); undefined: every run finishes inside its request. */
+  jobs?: JobQueue;
 };
 
 export class RequestContext {
@@ -48,6 +51,7 @@ export class RequestContext {
   readonly encryptionKey: Buffer | undefined;
   readonly billing: BillingLimits;
   readonly stripe: StripeBilling | undefined;
+  readonly jobs: JobQueue | undefined;
   private readonly pool: DatabasePool;
   private readonly lifecycleSettings: RequestContextOptions['lifecycle'];
   private readonly admission: TenantAdmission;
@@ -66,6 +70,7 @@ export class RequestContext {
     this.encryptionKey = options.encryptionKey;
     this.billing = options.billing;
     this.stripe = options.stripe;
+    this.jobs = options.jobs;
     this.pool = options.pool;
     this.lifecycleSettings = options.lifecycle;
     this.admission = options.admission;

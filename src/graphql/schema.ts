@@ -15,6 +15,10 @@ import {
 } from '../resolvers/product-sales.resolver.js';
 import { SalesResolver } from '../resolvers/sales.resolver.js';
 import { ForecastResolver } from '../resolvers/forecast.resolver.js';
+import {
+  ForecastRunConnectionResolver,
+  ForecastRunResolver,
+} from '../resolvers/forecast-run.resolver.js';
 import { InventoryResolver } from '../resolvers/inventory.resolver.js';
 import { WorkingCapitalResolver } from '../resolvers/working-capital.resolver.js';
 import { ApiCredentialResolver } from '../resolvers/api-credential.resolver.js';
@@ -41,6 +45,8 @@ export const resolvers = [
   InventoryResolver,
   WorkingCapitalResolver,
   ForecastResolver,
+  ForecastRunResolver,
+  ForecastRunConnectionResolver,
   ScenarioResolver,
   PreferencesResolver,
   ApiCredentialResolver,

@@ -31,6 +31,7 @@ export type GraphQLOptions = {
   stripe?: RequestContextOptions['stripe'];
   admission: RequestContextOptions['admission'];
   refusals: RefusalAudit;
+  jobs?: RequestContextOptions['jobs'];
 };
 
 export async function registerGraphQL(
@@ -81,6 +82,7 @@ export async function registerGraphQL(
           billing: options.billing,
           stripe: options.stripe,
           admission: options.admission,
+          jobs: options.jobs,
         });
       } catch (error) {
         if (isAppError(error)) throw toGraphQLError(error, request.id);

@@ -13,7 +13,9 @@ import { assertUuid, isUuid, validChannel } from '../validation.js';
 import type { RequestContext } from '../graphql/context.js';
 import { decodeCursor, pageSize, toPage } from '../graphql/pagination.js';
 import { GraphQLCurrency, GraphQLDate } from '../graphql/scalars.js';
-import { ForecastTypeEnum, ProductOrderEnum } from '../schema/enums.js';
+import { ForecastTypeEnum, PeriodTypeEnum, ProductOrderEnum } from '../schema/enums.js';
+import { ProductForecastAccuracy } from '../schema/forecast-run.type.js';
+import { forecastAccuracyOf } from '../data/forecasts.js';
 import { Forecast, forecastFromRow } from '../schema/forecast.type.js';
 import { ProductsArgs } from '../schema/product.args.js';
 import { CreateProductInput, UpdateProductInput } from '../schema/product.input.js';
@@ -134,6 +136,26 @@ export class ProductResolver {
       ...range,
     });
     return rows.map(forecastFromRow);
+  }
+
+  @FieldResolver(() => ProductForecastAccuracy, {
+    description:
+      'How the current forecasts of this type and period type did against the actual sales of the periods that have ended.',
+  })
+  async forecastAccuracy(
+    @Root() product: Product,
+    @Arg('type', () => ForecastTypeEnum) type: ForecastTypeEnum,
+    @Arg('periodType', () => PeriodTypeEnum) periodType: PeriodTypeEnum,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ProductForecastAccuracy> {
+    const row = await forecastAccuracyOf(ctx.db, { productId: product.id, type, periodType });
+    return {
+      periods: row.periods,
+      meanAccuracyPercentage: row.mean_accuracy,
+      mape: row.mape,
+      from: row.first_date,
+      to: row.last_date,
+    };
   }
 
   @Mutation(() => Product)

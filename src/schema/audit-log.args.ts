@@ -1,19 +1,9 @@
-import { ArgsType, Field, Int } from 'type-graphql';
-import { DEFAULT_PAGE_SIZE } from '../graphql/pagination.js';
+import { ArgsType, Field } from 'type-graphql';
 import { AuditLogFilter } from './audit-log.input.js';
+import { PageArgs } from './page.args.js';
 
 @ArgsType()
-export class AuditLogsArgs {
-  @Field(() => Int, {
-    nullable: true,
-    defaultValue: DEFAULT_PAGE_SIZE,
-    description: 'Page size, 0 to 100.',
-  })
-  first!: number | null;
-
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
-  after?: string | null;
-
+export class AuditLogsArgs extends PageArgs {
   @Field(() => AuditLogFilter, { nullable: true })
   filter?: AuditLogFilter | null;
 }

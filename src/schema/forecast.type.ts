@@ -43,8 +43,29 @@ export class Forecast {
   @Field(() => GraphQLDecimal, { nullable: true })
   actualValue!: string | null;
 
-  @Field(() => GraphQLDecimal, { nullable: true })
+  @Field(() => GraphQLDecimal, {
+    nullable: true,
+    description: '100 − the absolute percentage error against actualValue, floored at 0.',
+  })
   accuracyPercentage!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The currency of a REVENUE or CASH_FLOW forecast; null for DEMAND (units).',
+  })
+  currency!: string | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The run that wrote it; null for rows written otherwise.',
+  })
+  runId!: string | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The later run that replaced it; null while it is current.',
+  })
+  replacedByRunId!: string | null;
 }
 
 export const forecastFromRow = (row: ForecastRow): Forecast => ({
@@ -61,4 +82,7 @@ export const forecastFromRow = (row: ForecastRow): Forecast => ({
   confidenceLevel: row.confidence_level,
   actualValue: row.actual_value,
   accuracyPercentage: row.accuracy_percentage,
+  currency: row.currency,
+  runId: row.run_id,
+  replacedByRunId: row.replaced_by_run_id,
 });

@@ -21,6 +21,9 @@ export class PlanLimitsType {
 
   @Field(() => Int, { description: 'Requests per minute for one API key or signed-in user.' })
   requestsPerMinute!: number;
+
+  @Field(() => Int, { description: 'Forecast runs (generateForecasts) per calendar month (UTC).' })
+  monthlyForecastRuns!: number;
 }
 
 @ObjectType('Plan', { simpleResolvers: true, description: 'A subscription plan.' })

@@ -8,7 +8,7 @@ export enum UsageMetricEnum {
   USERS = 'USERS',
   PRODUCTS = 'PRODUCTS',
   STORAGE_MB = 'STORAGE_MB',
-  FORECASTS = 'FORECASTS',
+  FORECASTS_GENERATED = 'FORECASTS_GENERATED',
   EXPORTS = 'EXPORTS',
 }
 registerEnumType(UsageMetricEnum, {
@@ -24,7 +24,10 @@ registerEnumType(UsageMetricEnum, {
     STORAGE_MB: {
       description: 'Size of the tenant’s data in MB, as last measured (every few minutes).',
     },
-    FORECASTS: { description: 'Forecasts created this period, as last counted.' },
+    FORECASTS_GENERATED: {
+      description:
+        'Forecast runs (generateForecasts) this period (limit: the plan’s monthly forecast runs).',
+    },
     EXPORTS: { description: 'Reports exported this period.' },
   },
 });

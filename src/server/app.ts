@@ -11,9 +11,7 @@ import type Stripe from 'stripe';
 import { Authenticator } from '../auth/authenticate.js';
 import { KeyUseRecorder } from '../auth/key-use.js';
 import { UsageMeter } from '../billing/metering.js';
-import { scheduleUsageSnapshots } from '../billing/usage-snapshots.js';
 import { RequestLimiter } from '../billing/rate-limits.js';
-import { sweepBilling } from '../billing/sweep.js';
 import { RefusalAudit } from '../audit/refusals.js';
 import {
   defaultTenantTransactions,
@@ -24,6 +22,7 @@ import { TenantAdmission } from '../db/tenant-admission.js';
 import { ServiceUnavailableError } from '../errors.js';
 import type { MigrationSet } from '../db/migrations/files.js';
 import { isUpToDate, readStatus } from '../db/migrations/runner.js';
+import type { JobQueue } from '../jobs/queue.js';
 import type { Logger } from '../logger.js';
 import { registerGraphQL } from '../graphql/server.js';
 import { registerClerkWebhooks } from '../webhooks/clerk.js';
@@ -69,15 +68,15 @@ export type AppDependencies = {
   /** The front end's base URL for Stripe's return links (APP_URL, http://localhost:3000). */
   appUrl?: string;
   /**
-   * Usage snapshots (users, products, storage, forecasts) refreshed every `intervalMs`
-   * (USAGE_SNAPSHOT_MS) through `pool` (openSnapshotPool: one connection, used once); unset:
-   * never by this server (tests, or a cron job that runs `capliquify usage refresh`).
+   * The job queue (started by the caller, which also stops it after the app closes): forecast
+   * runs larger than a few products go to it; unset: every run finishes inside its request.
+   * The fleet-wide chores (billing sweep, usage snapshots) are its schedules (jobs/chores.ts).
    */
-  usageSnapshots?: { intervalMs: number; pool: DatabasePool };
   /** The per-tenant cap on concurrent request transactions (DB_TENANT_MAX_TRANSACTIONS, ...). */
   tenantTransactions?: TenantTransactionLimits;
   /** How often summaries of refused requests are written to the audit log (60,000). */
   refusalFlushMs?: number;
+  jobs?: JobQueue;
 };
 
 /** How long /readyz waits for the database before it answers 503 (well under a second). */
@@ -190,19 +189,11 @@ export async function buildApp(dependencies: AppDependencies) {
   meter.start();
   const refusals = new RefusalAudit(pool, logger, dependencies.refusalFlushMs ?? 60_000);
   refusals.start();
-  // The billing clock (billing/sweep.ts): requests already see an overdue tenant as suspended;
-  // this makes the stored status agree, every five minutes on each server (it is idempotent).
+  // The billing clock (billing/sweep.ts) is a fleet-wide chore of the job queue (jobs/chores.ts).
   const graceDays = dependencies.billingGraceDays ?? 7;
-  const sweeper = setInterval(() => {
-    sweepBilling(pool, graceDays).catch((error: unknown) =>
-      logger.warn({ err: error }, 'billing sweep failed'),
-    );
-  }, 5 * 60_000);
-  sweeper.unref();
   // onClose runs once in-flight requests are done (each counted before its response): a clean
   // shutdown writes every count.
   app.addHook('onClose', async () => {
-    clearInterval(sweeper);
     await meter.stop().catch((error: unknown) => {
       logger.error({ err: error }, 'API usage counted since the last flush could not be written');
     });
@@ -210,12 +201,6 @@ export async function buildApp(dependencies: AppDependencies) {
     await refusals.stop();
     await authenticator.settled();
   });
-
-  if (dependencies.usageSnapshots) {
-    const snapshots = scheduleUsageSnapshots({ ...dependencies.usageSnapshots, logger });
-    // Before its pool closes: a run in progress stops at its next chunk.
-    app.addHook('onClose', () => snapshots.stop());
-  }
 
   await registerGraphQL(app, {
     pool,
@@ -238,6 +223,7 @@ export async function buildApp(dependencies: AppDependencies) {
       logger,
       appUrl: dependencies.appUrl ?? 'http://localhost:3000',
     },
+    jobs: dependencies.jobs,
   });
   // POST /webhooks/clerk, only when CLERK_WEBHOOK_SECRET is set.
   await registerClerkWebhooks(app, { pool, logger, authenticator, lifecycle, clerk });

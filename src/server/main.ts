@@ -9,7 +9,15 @@ import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { loadMigrations } from '../db/migrations/files.js';
 import { migrate } from '../db/migrations/runner.js';
-import { DEMO_SLUG, ensureDemoTenant, issueDemoKey } from '../demo/demo-tenant.js';
+import {
+  DEMO_SLUG,
+  ensureDemoTenant,
+  issueDemoKey,
+  queueDemoForecasts,
+} from '../demo/demo-tenant.js';
+import { cronEvery } from '../jobs/chores.js';
+import { JobQueue, jobSettingsOf } from '../jobs/queue.js';
+import type { Tenant } from '../tenants/lifecycle.js';
 import { isAppError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { buildApp } from './app.js';
@@ -29,10 +37,12 @@ async function main(): Promise<void> {
   let closing: Promise<void> | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let snapshotPool: DatabasePool | undefined;
+  let jobs: JobQueue | undefined;
   const shutdown = (signal: string) => {
     closing ??= (async () => {
       logger.info({ signal }, 'shutting down');
       await app?.close();
+      await jobs?.stop();
       await snapshotPool?.end();
       await db.close();
       logger.info('stopped');
@@ -41,6 +51,7 @@ async function main(): Promise<void> {
   };
 
   let demoKey: string | undefined;
+  let demoTenant: Tenant | undefined;
   try {
     // One pooled connection holds the migration lock; the rest may migrate tenants.
     const concurrency = Math.max(1, Math.min(config.migrateConcurrency, config.pool.maxSize - 1));
@@ -56,8 +67,25 @@ async function main(): Promise<void> {
       });
       if (demo.created) logger.info({ tenant: DEMO_SLUG, data: demo.data }, 'demo tenant created');
       demoKey = await issueDemoKey(db.pool, demo.tenant.id);
+      demoTenant = demo.created ? demo.tenant : undefined;
     }
-    if (config.usageSnapshotMs > 0) snapshotPool = await openSnapshotPool(db.url, config.pool);
+    if (config.jobs.enabled) {
+      if (config.usageSnapshotMs > 0) snapshotPool = await openSnapshotPool(db.url, config.pool);
+      jobs = await JobQueue.start({
+        settings: jobSettingsOf(config.jobs, db.url, {
+          billingGraceDays: config.billingGraceDays,
+          usageSnapshots: snapshotPool && {
+            pool: snapshotPool,
+            cron: cronEvery(config.usageSnapshotMs),
+          },
+        }),
+        pool: db.pool,
+        logger,
+      });
+    }
+    // A new demo tenant's forecasts come from the engine, as a background job (start-up does
+    // not wait for them); without the queue, from `capliquify forecasts generate`.
+    if (demoTenant && jobs) await queueDemoForecasts(db.pool, jobs, demoTenant);
     app = await buildApp({
       pool: db.pool,
       migrations,
@@ -72,7 +100,7 @@ async function main(): Promise<void> {
       trustProxy: config.trustProxy,
       billingGraceDays: config.billingGraceDays,
       usageFlushMs: config.usageFlushMs,
-      usageSnapshots: snapshotPool && { intervalMs: config.usageSnapshotMs, pool: snapshotPool },
+      jobs,
       tenantRetentionDays: config.tenantRetentionDays,
       tenantRoleLogin: config.tenantRoleLogin,
       tenantTransactions: config.tenantTransactions,

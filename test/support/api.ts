@@ -9,6 +9,7 @@ import { sql, type DatabasePool } from 'slonik';
 import type Stripe from 'stripe';
 import { createApiKey } from '../../src/auth/api-keys.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import { DEFAULT_JOB_SETTINGS, JobQueue, type JobSettings } from '../../src/jobs/queue.js';
 import { buildApp } from '../../src/server/app.js';
 import { createTenant, type Tenant } from '../../src/tenants/lifecycle.js';
 import type { ClerkConfig, TenantTransactionLimits } from '../../src/config.js';
@@ -44,10 +45,33 @@ export type ApiOptions = {
   refusalFlushMs?: number;
   /** The server's logger (silent by default); e.g. one that captures lines. */
   logger?: Logger;
+  /** Start a job queue on the test database (fast polling); none: runs finish in their request. */
+  jobs?: Partial<JobSettings>;
 };
 
+/** Job settings for tests: quick polling and maintenance. */
+export const testJobSettings = (
+  db: TestDatabase,
+  settings: Partial<JobSettings> = {},
+): JobSettings => ({
+  ...DEFAULT_JOB_SETTINGS,
+  connectionString: db.url,
+  pollingIntervalSeconds: 0.5,
+  maintenanceIntervalSeconds: 1,
+  retryDelaySeconds: 1,
+  ...settings,
+});
+
 export async function startApi(db: TestDatabase, options: ApiOptions = {}): Promise<Api> {
+  const jobs = options.jobs
+    ? await JobQueue.start({
+        settings: testJobSettings(db, options.jobs),
+        pool: options.pool ?? db.pool,
+        logger: createLogger('silent'),
+      })
+    : undefined;
   const app = await buildApp({
+    jobs,
     pool: options.pool ?? db.pool,
     encryptionKey: 'encryptionKey' in options ? options.encryptionKey : TEST_ENCRYPTION_KEY,
     migrations: db.migrations,
@@ -74,7 +98,10 @@ export async function startApi(db: TestDatabase, options: ApiOptions = {}): Prom
       new GraphQLClient(url, {
         headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
       }),
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      await jobs?.stop();
+    },
   };
 }
 
