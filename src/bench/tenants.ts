@@ -199,10 +199,12 @@ async function main() {
     );
     out();
 
+    const dataDir = server ? path.join(workDir, 'pg') : undefined;
     // Baseline: a bare schema with the same DDL (no role, grants, bookkeeping or audit).
     const script = migrations.tenant.map((file) => file.up).join('\n');
     const bare = async (label: string, count: number) => {
       const names = Array.from({ length: count }, (_, i) => `bench_bare_${label}_${i}`);
+      const cpuBefore = await clusterCpuSeconds(dataDir);
       const [, ms] = await timed(() =>
         pMap(
           names,
@@ -218,12 +220,17 @@ async function main() {
         ),
       );
       // Left in place (the database is dropped at the end): dropping would churn the catalog.
-      return ms;
+      const cpuAfter = await clusterCpuSeconds(dataDir);
+      const cpuMs =
+        cpuBefore === undefined || cpuAfter === undefined
+          ? undefined
+          : ((cpuAfter - cpuBefore) * 1000) / count;
+      return { ms, cpu: cpuMs === undefined ? '' : `, ${cpuMs.toFixed(0)} ms PostgreSQL CPU each` };
     };
     const baselineCount = Math.min(100, tenants);
     const block = tenants >= 10_000 ? 1_000 : Math.max(100, Math.floor(tenants / 10));
     await bare('warmup', Math.min(20, tenants)); // connections and caches, not counted
-    const bareBeforeMs = await bare('before', baselineCount);
+    const bareBefore = await bare('before', baselineCount);
 
     // The largest ACL among the shared objects: it must not grow with the number of tenants.
     const largestSharedAcl = () =>
@@ -247,7 +254,6 @@ async function main() {
     // Where each block's time goes, by statement (summed over the concurrent provisionings).
     const blockStatements: string[] = [];
     let statementsSoFar = 0;
-    const dataDir = server ? path.join(workDir, 'pg') : undefined;
     const blockCpu: number[] = [];
     let cpuMark = await clusterCpuSeconds(dataDir);
     await pMap(
@@ -271,7 +277,7 @@ async function main() {
     );
     const provisionMs = performance.now() - provisionStart;
     const perTenantStatements = (statementsSoFar + statements.count()) / tenants;
-    const bareAfterMs = await bare('after', baselineCount);
+    const bareAfter = await bare('after', baselineCount);
 
     out('provisioning (row, role, schema, 9 tables with their indexes, state, company, audit)');
     out(
@@ -294,7 +300,7 @@ async function main() {
       out(`  slowest statements per tenant, last block: ${blockStatements.at(-1)}`);
     }
     out(
-      `  baseline, bare CREATE SCHEMA + the same DDL x ${baselineCount}: ${rate(baselineCount, bareBeforeMs)} on an empty database, ${rate(baselineCount, bareAfterMs)} beside ${tenants} tenants`,
+      `  baseline, bare CREATE SCHEMA + the same DDL x ${baselineCount}: ${rate(baselineCount, bareBefore.ms)}${bareBefore.cpu} on an empty database, ${rate(baselineCount, bareAfter.ms)}${bareAfter.cpu} beside ${tenants} tenants`,
     );
     out();
 
