@@ -18,7 +18,7 @@ import { createPool, sql, type Interceptor } from 'slonik';
 import { z } from 'zod';
 import { defaultPoolSettings, loadConfig, projectRoot } from '../config.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
-import { loadMigrations } from '../db/migrations/files.js';
+import { latestVersion, loadMigrations } from '../db/migrations/files.js';
 import { migrate, readStatus, rollback } from '../db/migrations/runner.js';
 import { createDatabasePool } from '../db/pool.js';
 import { executeScript } from '../db/sql.js';
@@ -362,13 +362,15 @@ async function main() {
     );
     out();
 
-    // A one-column migration over every tenant, at concurrency 1 and at the configured one.
+    // A one-column migration over every tenant, at concurrency 1 and at the configured one: the
+    // version after the project's latest tenant migration.
+    const next = String(latestVersion(migrations.tenant) + 1).padStart(4, '0');
     await writeFile(
-      path.join(sqlDir, 'tenant', '0002_bench_column.sql'),
+      path.join(sqlDir, 'tenant', `${next}_bench_column.sql`),
       'ALTER TABLE products ADD COLUMN bench_note text;\n',
     );
     await writeFile(
-      path.join(sqlDir, 'tenant', '0002_bench_column.down.sql'),
+      path.join(sqlDir, 'tenant', `${next}_bench_column.down.sql`),
       'ALTER TABLE products DROP COLUMN bench_note;\n',
     );
     const withColumn = await loadMigrations(sqlDir);
