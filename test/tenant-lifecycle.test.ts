@@ -65,6 +65,7 @@ describe('creating a tenant', () => {
       'forecast_runs',
       'forecasts',
       'inventory',
+      'inventory_adjustments',
       'products',
       'sales',
       'scenarios',

@@ -171,8 +171,29 @@ export async function adjustInventory(
 ): Promise<InventoryRow> {
   const { productId, location, kind, quantity } = adjustment;
   validateAdjustment(kind, location, quantity);
+  // A count replaces on-hand stock: what it was, locked, so the history records the change.
+  const before =
+    kind === 'COUNT'
+      ? ((await db.maybeOneFirst(sql.type(z.object({ quantity_on_hand: z.number() }))`
+          /* onHandBeforeCount */
+          SELECT i.quantity_on_hand FROM inventory i
+          WHERE i.product_id = ${productId} AND i.location = ${location} FOR UPDATE`)) ?? 0)
+      : 0;
   const row = await db.maybeOne(adjustmentStatement(kind, productId, location, quantity));
-  return row ?? refusal(db, kind, productId, location, quantity);
+  if (!row) return refusal(db, kind, productId, location, quantity);
+  const change =
+    kind === 'RECEIVE'
+      ? quantity
+      : kind === 'SHIP'
+        ? -quantity
+        : kind === 'COUNT'
+          ? row.quantity_on_hand - before
+          : 0;
+  await db.query(sql.unsafe`
+    /* recordInventoryAdjustment */
+    INSERT INTO inventory_adjustments (product_id, location, kind, quantity, on_hand_change)
+    VALUES (${productId}, ${location}, ${kind}, ${quantity}, ${change})`);
+  return row;
 }
 
 export const InventoryAlertRow = ProductRow.extend({
