@@ -78,3 +78,13 @@ registerEnumType(BillingCycleEnum, {
   name: 'BillingCycle',
   description: 'How often a plan is billed: every month, or once a year.',
 });
+
+export enum FigureSourceEnum {
+  DERIVED = 'DERIVED',
+  ENTERED = 'ENTERED',
+}
+registerEnumType(FigureSourceEnum, {
+  name: 'FigureSource',
+  description:
+    "Where a working-capital figure came from: DERIVED from the tenant's sales, stock and receipts, or ENTERED in a working-capital metrics row.",
+});
