@@ -50,9 +50,12 @@ export function measuredPeriods(
   }
   const last = startOf(to, type);
   if (last > startOf(today, type)) {
-    throw new BadUserInputError(`to (${to}) is in a period that has not begun (today is ${today}).`, {
-      field: 'to',
-    });
+    throw new BadUserInputError(
+      `to (${to}) is in a period that has not begun (today is ${today}).`,
+      {
+        field: 'to',
+      },
+    );
   }
   const periods: MeasuredPeriod[] = [];
   for (let start = startOf(from, type); start <= last; start = next(start, type)) {

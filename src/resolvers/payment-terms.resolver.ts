@@ -6,7 +6,9 @@ import { PaymentTerms, paymentTermsToGraphQL } from '../schema/payment-terms.typ
 
 @Resolver()
 export class PaymentTermsResolver {
-  @Query(() => PaymentTerms, { description: "The tenant's payment terms (the defaults until set)." })
+  @Query(() => PaymentTerms, {
+    description: "The tenant's payment terms (the defaults until set).",
+  })
   async paymentTerms(@Ctx() ctx: RequestContext): Promise<PaymentTerms> {
     return paymentTermsToGraphQL(await tenantPaymentTerms(ctx.db, ctx.tenantId));
   }
@@ -22,7 +24,10 @@ export class PaymentTermsResolver {
     return ctx.platform(async (db) => {
       const { before, after } = await replacePaymentTerms(db, ctx.tenantId, {
         defaultCustomerDays: input.defaultCustomerDays,
-        customerDays: input.customerDays.map((each) => ({ channel: each.channel, days: each.days })),
+        customerDays: input.customerDays.map((each) => ({
+          channel: each.channel,
+          days: each.days,
+        })),
         supplierDays: input.supplierDays,
       });
       await ctx.audit(db, {

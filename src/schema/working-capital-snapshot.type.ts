@@ -1,12 +1,7 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import type { Snapshot } from '../analytics/working-capital.js';
 import type { MetricChange as MetricChangeValue } from '../analytics/trend.js';
-import {
-  GraphQLCurrency,
-  GraphQLDate,
-  GraphQLDecimal,
-  GraphQLMoney,
-} from '../graphql/scalars.js';
+import { GraphQLCurrency, GraphQLDate, GraphQLDecimal, GraphQLMoney } from '../graphql/scalars.js';
 import { FigureSourceEnum, PeriodTypeEnum } from './enums.js';
 
 @ObjectType({ simpleResolvers: true, description: 'Where one figure of a snapshot came from.' })
@@ -27,7 +22,9 @@ export class WorkingCapitalSnapshot {
   @Field(() => GraphQLDate)
   asOf!: string;
 
-  @Field(() => Int, { description: 'The days of sales and costs counted: (asOf - windowDays, asOf].' })
+  @Field(() => Int, {
+    description: 'The days of sales and costs counted: (asOf - windowDays, asOf].',
+  })
   windowDays!: number;
 
   @Field(() => GraphQLCurrency, {
@@ -47,10 +44,14 @@ export class WorkingCapitalSnapshot {
   @Field(() => GraphQLMoney, { description: 'Stock on hand at asOf x unit cost.' })
   inventory!: string;
 
-  @Field(() => GraphQLMoney, { description: 'Sales not yet paid at asOf under each channel\'s terms.' })
+  @Field(() => GraphQLMoney, {
+    description: "Sales not yet paid at asOf under each channel's terms.",
+  })
   accountsReceivable!: string;
 
-  @Field(() => GraphQLMoney, { description: 'Receipts not yet paid at asOf under the supplier terms.' })
+  @Field(() => GraphQLMoney, {
+    description: 'Receipts not yet paid at asOf under the supplier terms.',
+  })
   accountsPayable!: string;
 
   @Field(() => GraphQLMoney, { description: 'From entered metrics; 0 without them.' })
@@ -65,7 +66,9 @@ export class WorkingCapitalSnapshot {
   @Field(() => GraphQLMoney, { description: 'From entered metrics; 0 without them.' })
   otherCurrentLiabilities!: string;
 
-  @Field(() => GraphQLMoney, { description: 'cash + receivables + inventory + other current assets.' })
+  @Field(() => GraphQLMoney, {
+    description: 'cash + receivables + inventory + other current assets.',
+  })
   totalCurrentAssets!: string;
 
   @Field(() => GraphQLMoney, {
