@@ -202,6 +202,21 @@ afterAll(async () => {
 });
 
 describe('workingCapital from the tenant data', () => {
+  test('adjustInventory keeps every adjustment with its change to on-hand stock', async () => {
+    const history = await db.pool.any(sql.type(
+      z.object({ kind: z.string(), quantity: z.number(), on_hand_change: z.number() }),
+    )`
+      SELECT kind, quantity, on_hand_change FROM ${table(acme, 'inventory_adjustments')}
+      ORDER BY created_at`);
+    expect(history).toEqual([
+      { kind: 'RECEIVE', quantity: 100, on_hand_change: 100 },
+      { kind: 'COUNT', quantity: 70, on_hand_change: -30 },
+      { kind: 'RECEIVE', quantity: 5, on_hand_change: 5 },
+      { kind: 'RECEIVE', quantity: 50, on_hand_change: 50 },
+      { kind: 'RECEIVE', quantity: 10, on_hand_change: 10 },
+    ]);
+  });
+
   test('every figure as at 2026-06-30 over 30 days, as worked out by hand', async () => {
     const { workingCapital } = await api
       .client(acme.readKey)
