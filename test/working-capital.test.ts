@@ -9,6 +9,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { DEFAULT_PAYMENT_TERMS, paymentTermsOf } from '../src/data/payment-terms.js';
+import { migrate, rollback } from '../src/db/migrations/runner.js';
 import {
   AdjustInventoryDocument,
   ComputeWorkingCapitalMetricsDocument,
@@ -805,5 +806,26 @@ describe('who may and bad input', () => {
       ).errors[0]?.extensions,
     ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'from' });
     expect(await rowCount(gamma)).toBe(rows);
+  });
+});
+
+describe('tenant migration 0003', () => {
+  // Last: it rolls every tenant back and forward again.
+  test('rolls back to 0002 (no history table, no source column) and applies again', async () => {
+    const relation = (tenant: TenantWithKeys, name: string) =>
+      db.pool.oneFirst(sql.type(z.object({ present: z.boolean() }))`
+        SELECT to_regclass(${`${tenant.schemaName}.${name}`}) IS NOT NULL AS present`);
+    const sourceColumn = (tenant: TenantWithKeys) =>
+      db.pool.exists(sql.unsafe`
+        SELECT 1 FROM information_schema.columns
+        WHERE table_schema = ${tenant.schemaName} AND table_name = 'working_capital_metrics'
+          AND column_name = 'source'`);
+    const back = await rollback(db.pool, db.migrations, { scope: 'tenant' });
+    expect(back).toMatchObject({ toVersion: 2, failed: [] });
+    expect(await relation(acme, 'inventory_adjustments')).toBe(false);
+    expect(await sourceColumn(acme)).toBe(false);
+    expect((await migrate(db.pool, db.migrations)).failed).toEqual([]);
+    expect(await relation(acme, 'inventory_adjustments')).toBe(true);
+    expect(await sourceColumn(acme)).toBe(true);
   });
 });

@@ -9,7 +9,6 @@
  * 3. writeRunResults: the previous forecasts replaced and the run finished, in one transaction.
  */
 import type { CommonQueryMethods } from 'slonik';
-import { z } from 'zod';
 import {
   activeProductIds,
   replaceForecasts,

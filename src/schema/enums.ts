@@ -34,7 +34,7 @@ export enum RoleEnum {
 registerEnumType(RoleEnum, {
   name: 'Role',
   description:
-    "A role in a tenant: VIEWER reads; MEMBER also writes business data; ADMIN also manages API keys, credentials and users; OWNER also billing and the tenant's settings.",
+    "A role in a tenant: VIEWER reads; MEMBER also writes business data; ADMIN also manages API keys, credentials, users and payment terms; OWNER also billing and the tenant's settings.",
 });
 
 export enum PrincipalKindEnum {
