@@ -8,6 +8,7 @@
  */
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { divideScaled, formatScaled, toCents } from '../src/analytics/decimal.js';
 import { DEFAULT_PAYMENT_TERMS, paymentTermsOf } from '../src/data/payment-terms.js';
 import { migrate, rollback } from '../src/db/migrations/runner.js';
 import {
@@ -200,6 +201,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close();
   await db?.drop();
+});
+
+test('exact decimals: half away from zero, either sign, never a float', () => {
+  expect(toCents('1234.5')).toBe(123450n);
+  expect(toCents('-0.125')).toBe(-13n);
+  expect(toCents('0.004')).toBe(0n);
+  expect(formatScaled(divideScaled(1050n * 30n, 160n, 2), 2)).toBe('196.88'); // 196.875
+  expect(formatScaled(divideScaled(-1n, 8n, 2), 2)).toBe('-0.13'); // -0.125
+  expect(formatScaled(divideScaled(5n, 0n, 4), 4)).toBe('0.0000');
+  expect(formatScaled(7n, 2)).toBe('0.07');
 });
 
 describe('workingCapital from the tenant data', () => {

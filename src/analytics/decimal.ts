@@ -4,15 +4,21 @@
  * is the figure the API returns.
  */
 
-/** A decimal string ("1234.5", "-0.125", "7") as cents, rounded half away from zero. */
-export function toCents(value: string): bigint {
+/**
+ * A decimal string ("1234.5", "-0.125", "7") as an integer of `places` decimals (10^places units
+ * per 1), rounded half away from zero.
+ */
+export function toScaled(value: string, places: number): bigint {
   const negative = value.startsWith('-');
   const [whole = '0', fraction = ''] = (negative ? value.slice(1) : value).split('.');
-  const kept = BigInt((whole || '0') + fraction.padEnd(2, '0').slice(0, 2));
-  const roundUp = (fraction[2] ?? '0') >= '5' ? 1n : 0n;
-  const cents = kept + roundUp;
-  return negative ? -cents : cents;
+  const kept = BigInt((whole || '0') + fraction.padEnd(places, '0').slice(0, places));
+  const roundUp = (fraction[places] ?? '0') >= '5' ? 1n : 0n;
+  const units = kept + roundUp;
+  return negative ? -units : units;
 }
+
+/** A decimal string as cents. */
+export const toCents = (value: string): bigint => toScaled(value, 2);
 
 /** `value / 10^places` as a string with exactly `places` decimals. */
 export function formatScaled(value: bigint, places: number): string {

@@ -1,7 +1,7 @@
 /**
  * Period-over-period change of a series of snapshots, for the charts a front end draws.
  */
-import { divideScaled, formatScaled } from './decimal.js';
+import { divideScaled, formatScaled, toScaled } from './decimal.js';
 import type { Snapshot } from './working-capital.js';
 
 /** The figures a trend reports the change of, with their decimal places. */
@@ -29,21 +29,13 @@ export type MetricChange = {
   changePercent: string | null;
 };
 
-/** A decimal string with `places` decimals as a bigint of that scale. */
-const scaled = (value: string, places: number): bigint => {
-  const negative = value.startsWith('-');
-  const [whole = '0', fraction = ''] = (negative ? value.slice(1) : value).split('.');
-  const units = BigInt(whole + fraction.padEnd(places, '0').slice(0, places));
-  return negative ? -units : units;
-};
-
 /** Each metric of `current` against `previous`; empty without a previous snapshot. */
 export function changesBetween(previous: Snapshot | undefined, current: Snapshot): MetricChange[] {
   if (!previous) return [];
   return Object.entries(TREND_METRICS).map(([metric, places]) => {
     const key = metric as keyof typeof TREND_METRICS;
-    const before = scaled(previous[key], places);
-    const after = scaled(current[key], places);
+    const before = toScaled(previous[key], places);
+    const after = toScaled(current[key], places);
     const change = after - before;
     return {
       metric,
