@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { divideScaled, formatScaled, toCents } from '../src/analytics/decimal.js';
 import { DEFAULT_PAYMENT_TERMS, paymentTermsOf } from '../src/data/payment-terms.js';
 import { migrate, rollback } from '../src/db/migrations/runner.js';
+import { ensureDemoTenant, issueDemoKey } from '../src/demo/demo-tenant.js';
 import {
   AdjustInventoryDocument,
   ComputeWorkingCapitalMetricsDocument,
@@ -818,6 +819,42 @@ describe('who may and bad input', () => {
     ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'from' });
     expect(await rowCount(gamma)).toBe(rows);
   });
+});
+
+describe('over the demo tenant', () => {
+  test('a snapshot is two statements (terms, figures), and so is a 12-month trend', async () => {
+    const { tenant } = await ensureDemoTenant(db.lifecycle, { today: '2026-11-30' });
+    const demo = api.client(await issueDemoKey(db.pool, tenant.id));
+    const ours = () =>
+      counter.statements.filter((statement) =>
+        /\/\* (workingCapitalFigures|tenantSettings) \*\//.test(statement),
+      );
+    counter.reset();
+    const { workingCapital } = await demo.request(WorkingCapitalDocument, { asOf: '2026-11-15' });
+    expect(ours()).toHaveLength(2);
+    expect(Number(workingCapital.revenue)).toBeGreaterThan(0);
+    for (const value of [
+      workingCapital.daysSalesOutstanding,
+      workingCapital.daysInventoryOutstanding,
+      workingCapital.daysPayablesOutstanding,
+      workingCapital.cashConversionCycle,
+      workingCapital.currentRatio,
+      workingCapital.quickRatio,
+    ]) {
+      expect(Number.isFinite(Number(value))).toBe(true);
+    }
+    // The demo's monthly metrics were typed in: they cover November, so its balances are ENTERED.
+    expect(workingCapital.sources).toContainEqual({ field: 'cash', source: 'ENTERED' });
+
+    counter.reset();
+    const { workingCapitalTrend } = await demo.request(WorkingCapitalTrendDocument, {
+      from: '2025-12-01',
+      to: '2026-11-30',
+      periodType: 'MONTHLY',
+    });
+    expect(workingCapitalTrend).toHaveLength(12);
+    expect(ours()).toHaveLength(2);
+  }, 120_000);
 });
 
 describe('tenant migration 0003', () => {
