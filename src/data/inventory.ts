@@ -57,9 +57,9 @@ function validateAdjustment(kind: InventoryAdjustmentKind, location: string, qua
 }
 
 /**
- * The change each adjustment makes to the stock row (a count joins `before`, the row locked as it
- * was, so the lock is taken before the row changes). Its WHERE is the rule, checked on the row as locked by
- * the statement itself, so two concurrent adjustments can never both pass on the same stock.
+ * The change each adjustment makes to the stock row. Its WHERE is the rule, checked on the row as
+ * locked by the statement itself, so two concurrent adjustments can never both pass on the same
+ * stock. A count joins `before` (the row locked as it was), so that lock comes first.
  */
 function adjustmentStatement(
   kind: InventoryAdjustmentKind,
@@ -183,8 +183,8 @@ const STATEMENT_NAMES = {
 
 /**
  * One statement: for a count, the stock row locked as it was (`before`); the adjustment; and its
- * entry in inventory_adjustments with the change to on-hand stock it made (a count: the new figure less
- * the old), so stock can later be valued as at any day.
+ * entry in inventory_adjustments with the change to on-hand stock it made (a count: the new
+ * figure less the old), so stock can later be valued as at any day.
  */
 function adjustmentWithHistory(
   kind: InventoryAdjustmentKind,
