@@ -113,7 +113,7 @@ const TERMS: PaymentTermsInput = {
  * 05-31. B RECEIVE 5 on 05-01, 50 on 05-20, 10 on 07-03: now 65, 55 at both dates. C: 40 units
  * with no history (valued as now at any date). Receipts paid 45 days on: 05-01 paid by 06-15.
  */
-async function seedSmallTenant(tenant: TenantWithKeys) {
+async function buildSmallTenant(tenant: TenantWithKeys) {
   await api.client(tenant.session('owner')).request(UpdatePaymentTermsDocument, { input: TERMS });
   const a = await addProduct(tenant, '4.00');
   const b = await addProduct(tenant, '10.00');
@@ -194,9 +194,9 @@ beforeAll(async () => {
     total: '99999.00',
   });
   acme = await tenantWithKeys(db, 'wc-acme');
-  acmeProducts = await seedSmallTenant(acme);
+  acmeProducts = await buildSmallTenant(acme);
   gamma = await tenantWithKeys(db, 'wc-gamma');
-  await seedSmallTenant(gamma);
+  await buildSmallTenant(gamma);
   empty = await tenantWithKeys(db, 'wc-empty');
 });
 afterAll(async () => {

@@ -197,7 +197,7 @@ export type ProductOrder =
   | 'SKU_ASC'
   | 'UNIT_PRICE_DESC';
 
-/** A role in a tenant: VIEWER reads; MEMBER also writes business data; ADMIN also manages API keys, credentials and users; OWNER also billing and the tenant's settings. */
+/** A role in a tenant: VIEWER reads; MEMBER also writes business data; ADMIN also manages API keys, credentials, users and payment terms; OWNER also billing and the tenant's settings. */
 export type Role =
   | 'ADMIN'
   | 'MEMBER'
