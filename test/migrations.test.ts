@@ -39,8 +39,8 @@ describe('fan-out over 200 tenants', () => {
       );
     }
     const copy = await copySqlDir();
-    await copy.write('tenant/0003_product_shelf_life.sql', ADD_COLUMN);
-    await copy.write('tenant/0003_product_shelf_life.down.sql', DROP_COLUMN);
+    await copy.write('tenant/0004_product_shelf_life.sql', ADD_COLUMN);
+    await copy.write('tenant/0004_product_shelf_life.down.sql', DROP_COLUMN);
     upgraded = await loadMigrations(copy.dir);
   }, 120_000);
   afterAll(async () => {
@@ -76,26 +76,26 @@ describe('fan-out over 200 tenants', () => {
       {
         slug: damaged.slug,
         error: expect.stringMatching(
-          /0003_product_shelf_life\.sql.*relation "products" does not exist/,
+          /0004_product_shelf_life\.sql.*relation "products" does not exist/,
         ),
       },
     ]);
     expect(progress).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     expect(await versions(db)).toEqual([
-      { version: 2, tenants: 1 },
-      { version: 3, tenants: 199 },
+      { version: 3, tenants: 1 },
+      { version: 4, tenants: 199 },
     ]);
     expect(await hasShelfLife(db, tenants[0]!)).toBe(true);
 
     const status = await readStatus(db.pool, upgraded);
-    expect(status).toMatchObject({ tenantLatest: 3, tenantsBehind: 1, failureCount: 1 });
-    expect(status.failures[0]).toMatchObject({ slug: damaged.slug, version: 2 });
+    expect(status).toMatchObject({ tenantLatest: 4, tenantsBehind: 1, failureCount: 1 });
+    expect(status.failures[0]).toMatchObject({ slug: damaged.slug, version: 3 });
 
     await db.pool.query(sql.unsafe`
       ALTER TABLE ${sql.identifier([damaged.schemaName, 'products_damaged'])} RENAME TO products`);
     const second = await migrate(db.pool, upgraded, { concurrency: 4 });
     expect(second).toMatchObject({ migrated: 1, alreadyCurrent: 199, failed: [] });
-    expect(await versions(db)).toEqual([{ version: 3, tenants: 200 }]);
+    expect(await versions(db)).toEqual([{ version: 4, tenants: 200 }]);
     expect((await readStatus(db.pool, upgraded)).failureCount).toBe(0);
 
     // A tenant created now, from all files at once, matches one that was upgraded step by step.
@@ -110,17 +110,17 @@ describe('fan-out over 200 tenants', () => {
     const back = await rollback(db.pool, upgraded, { concurrency: 4 });
     expect(back).toMatchObject({
       scope: 'tenant',
-      rolledBack: expect.stringContaining('0003_product_shelf_life.sql'),
-      toVersion: 2,
+      rolledBack: expect.stringContaining('0004_product_shelf_life.sql'),
+      toVersion: 3,
       migrated: 201,
       failed: [],
     });
-    expect(await versions(db)).toEqual([{ version: 2, tenants: 201 }]);
+    expect(await versions(db)).toEqual([{ version: 3, tenants: 201 }]);
     expect(await hasShelfLife(db, tenants[0]!)).toBe(false);
     const registry = await db.pool.anyFirst(
       sql.unsafe`SELECT version FROM public.tenant_migrations ORDER BY 1`,
     );
-    expect(registry).toEqual([1, 2]);
+    expect(registry).toEqual([1, 2, 3]);
   }, 120_000);
 
   test('a run that dies part-way resumes where it stopped', async () => {
@@ -135,7 +135,7 @@ describe('fan-out over 200 tenants', () => {
       }),
     ).rejects.toThrow('simulated crash');
     const partial = await versions(db);
-    const done = partial.find((entry) => entry.version === 3)?.tenants ?? 0;
+    const done = partial.find((entry) => entry.version === 4)?.tenants ?? 0;
     expect(done).toBeGreaterThanOrEqual(50);
     expect(done).toBeLessThan(201);
 
@@ -144,7 +144,7 @@ describe('fan-out over 200 tenants', () => {
     expect(resumed.migrated).toBeGreaterThan(0);
     expect(resumed.migrated).toBeLessThanOrEqual(201 - done);
     expect(resumed.migrated + resumed.alreadyCurrent).toBe(201);
-    expect(await versions(db)).toEqual([{ version: 3, tenants: 201 }]);
+    expect(await versions(db)).toEqual([{ version: 4, tenants: 201 }]);
   }, 120_000);
 });
 
@@ -160,14 +160,14 @@ describe('checks on migration files', () => {
 
   test('an edited, already-applied migration is refused with its file name', async () => {
     const copy = await copySqlDir();
-    await copy.write('tenant/0003_product_shelf_life.sql', ADD_COLUMN);
+    await copy.write('tenant/0004_product_shelf_life.sql', ADD_COLUMN);
     await migrate(db.pool, await loadMigrations(copy.dir));
-    await copy.write('tenant/0003_product_shelf_life.sql', `${ADD_COLUMN}-- an afterthought\n`);
+    await copy.write('tenant/0004_product_shelf_life.sql', `${ADD_COLUMN}-- an afterthought\n`);
     const edited = await loadMigrations(copy.dir);
     const refusal = {
       code: 'MIGRATION_FAILED',
       message: expect.stringMatching(
-        /^sql\/tenant\/0003_product_shelf_life\.sql was edited after it was applied/,
+        /^sql\/tenant\/0004_product_shelf_life\.sql was edited after it was applied/,
       ),
     };
     await expect(migrate(db.pool, edited)).rejects.toMatchObject(refusal);
@@ -188,24 +188,24 @@ describe('checks on migration files', () => {
 
   test('a syntax error names the file and line, and the tenant stays at its version', async () => {
     const copy = await copySqlDir();
-    await copy.write('tenant/0003_product_shelf_life.sql', ADD_COLUMN);
+    await copy.write('tenant/0004_product_shelf_life.sql', ADD_COLUMN);
     await copy.write(
-      'tenant/0004_broken.sql',
+      'tenant/0005_broken.sql',
       '-- a comment\nALTER TABLE products\n  ADD COLUM oops integer;\n',
     );
     const summary = await migrate(db.pool, await loadMigrations(copy.dir));
     expect(summary.failed).toEqual([
       {
         slug: 'checked',
-        error: 'sql/tenant/0004_broken.sql line 3: syntax error at or near "integer"',
+        error: 'sql/tenant/0005_broken.sql line 3: syntax error at or near "integer"',
       },
     ]);
-    expect(await versions(db)).toEqual([{ version: 3, tenants: 1 }]);
+    expect(await versions(db)).toEqual([{ version: 4, tenants: 1 }]);
   });
 
   test('a public migration is applied once and recorded; rollback uses its down file', async () => {
     const copy = await copySqlDir();
-    await copy.write('tenant/0003_product_shelf_life.sql', ADD_COLUMN);
+    await copy.write('tenant/0004_product_shelf_life.sql', ADD_COLUMN);
     await copy.write(
       'public/0100_feature_flags.sql',
       'CREATE TABLE public.feature_flags (name text PRIMARY KEY);\n',
@@ -232,9 +232,9 @@ describe('checks on migration files', () => {
 
   test("a table added by a later migration is usable by the tenant's role, and no one else's", async () => {
     const copy = await copySqlDir();
-    await copy.write('tenant/0003_product_shelf_life.sql', ADD_COLUMN);
+    await copy.write('tenant/0004_product_shelf_life.sql', ADD_COLUMN);
     await copy.write(
-      'tenant/0004_suppliers.sql',
+      'tenant/0005_suppliers.sql',
       'CREATE TABLE suppliers (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text NOT NULL);\n',
     );
     const set = await loadMigrations(copy.dir);
@@ -248,28 +248,28 @@ describe('checks on migration files', () => {
     expect(
       await db.pool.any(sql.unsafe`SELECT problem FROM public.verify_tenant_isolation()`),
     ).toEqual([]);
-    // Put the schema back at version 3 for the tests that follow.
+    // Put the schema back at version 4 for the tests that follow.
     await withTenant(db.pool, tenant, { readOnly: false }, (tx) =>
       tx.query(sql.unsafe`DELETE FROM suppliers`),
     );
     await db.pool.query(sql.unsafe`DROP TABLE ${sql.identifier([tenant.schemaName, 'suppliers'])}`);
-    await db.pool.query(sql.unsafe`UPDATE public.tenant_migration_state SET version = 3`);
-    await db.pool.query(sql.unsafe`DELETE FROM public.tenant_migrations WHERE version = 4`);
+    await db.pool.query(sql.unsafe`UPDATE public.tenant_migration_state SET version = 4`);
+    await db.pool.query(sql.unsafe`DELETE FROM public.tenant_migrations WHERE version = 5`);
   });
 
   test('a migration without a down file cannot be rolled back', async () => {
     const copy = await copySqlDir();
-    await copy.write('tenant/0003_product_shelf_life.sql', ADD_COLUMN);
+    await copy.write('tenant/0004_product_shelf_life.sql', ADD_COLUMN);
     await expect(rollback(db.pool, await loadMigrations(copy.dir))).rejects.toMatchObject({
       code: 'MIGRATION_FAILED',
-      message: expect.stringContaining('0003_product_shelf_life.sql has no down file'),
+      message: expect.stringContaining('0004_product_shelf_life.sql has no down file'),
     });
-    expect(await versions(db)).toEqual([{ version: 3, tenants: 1 }]);
+    expect(await versions(db)).toEqual([{ version: 4, tenants: 1 }]);
   });
 
   test('a second run waits for the first one, and gives up after its wait with a clear error', async () => {
     const copy = await copySqlDir();
-    await copy.write('tenant/0003_product_shelf_life.sql', ADD_COLUMN);
+    await copy.write('tenant/0004_product_shelf_life.sql', ADD_COLUMN);
     await copy.write(
       'public/0100_flags.sql',
       'CREATE TABLE public.flags (name text PRIMARY KEY);\n',
@@ -296,8 +296,8 @@ describe('checks on migration files', () => {
     const tenant = await getTenant(db.pool, 'checked');
     const stranger = `stranger_${Date.now()}`;
     const copy = await copySqlDir();
-    await copy.write('tenant/0003_product_shelf_life.sql', ADD_COLUMN);
-    await copy.write('tenant/0004_more.sql', 'ALTER TABLE products ADD COLUMN more integer;\n');
+    await copy.write('tenant/0004_product_shelf_life.sql', ADD_COLUMN);
+    await copy.write('tenant/0005_more.sql', 'ALTER TABLE products ADD COLUMN more integer;\n');
     await db.pool.query(sql.unsafe`CREATE ROLE ${sql.identifier([stranger])}`);
     await db.pool.query(
       sql.unsafe`ALTER SCHEMA ${sql.identifier([tenant.schemaName])} OWNER TO ${sql.identifier([stranger])}`,
@@ -311,7 +311,7 @@ describe('checks on migration files', () => {
           ),
         ),
       });
-      expect(await versions(db)).toEqual([{ version: 3, tenants: 1 }]);
+      expect(await versions(db)).toEqual([{ version: 4, tenants: 1 }]);
     } finally {
       await db.pool.query(
         sql.unsafe`ALTER SCHEMA ${sql.identifier([tenant.schemaName])} OWNER TO CURRENT_USER`,

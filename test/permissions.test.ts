@@ -8,7 +8,7 @@
  *
  * The table is written out here, independently of src/auth/permissions.ts, from the rules:
  * VIEWER reads (and saves its own preferences); MEMBER also writes business data; ADMIN also
- * manages API keys, credentials and users and reads the audit log; OWNER also billing and
+ * manages API keys, credentials, users and payment terms and reads the audit log; OWNER also billing and
  * settings; an API key is MEMBER with `write` and VIEWER with `read`; platform fields are for
  * operators only, who may also read the audit log.
  */
@@ -49,6 +49,22 @@ const TABLE: Record<string, [Level, () => { query: string; variables?: object }]
   ],
   'Query.forecastRuns': ['viewer', () => ({ query: '{ forecastRuns(first: 1) { totalCount } }' })],
   'Query.workingCapitalMetrics': ['viewer', () => ({ query: '{ workingCapitalMetrics { id } }' })],
+  'Query.workingCapital': ['viewer', () => ({ query: '{ workingCapital { workingCapital } }' })],
+  'Query.workingCapitalTrend': [
+    'viewer',
+    () => ({
+      query:
+        '{ workingCapitalTrend(from: "2026-01-01", to: "2026-02-01", periodType: MONTHLY) { periodDate } }',
+    }),
+  ],
+  'Query.paymentTerms': ['viewer', () => ({ query: '{ paymentTerms { supplierDays } }' })],
+  'Mutation.updatePaymentTerms': [
+    'admin',
+    () => ({
+      query:
+        'mutation { updatePaymentTerms(input: { defaultCustomerDays: 30, customerDays: [], supplierDays: 30 }) { supplierDays } }',
+    }),
+  ],
   'Query.scenarios': ['viewer', () => ({ query: '{ scenarios { id } }' })],
   'Query.scenario': ['viewer', () => ({ query: `{ scenario(id: "${randomUUID()}") { id } }` })],
   'Query.preferences': ['viewer', () => ({ query: '{ preferences { theme } }' })],
@@ -99,6 +115,13 @@ const TABLE: Record<string, [Level, () => { query: string; variables?: object }]
     () => ({
       query:
         'mutation { upsertWorkingCapitalMetrics(input: { periodType: MONTHLY, periodDate: "2026-01-31", cash: "1", accountsReceivable: "1", inventory: "1", otherCurrentAssets: "0", accountsPayable: "1", shortTermDebt: "0", otherCurrentLiabilities: "0" }) { id } }',
+    }),
+  ],
+  'Mutation.computeWorkingCapitalMetrics': [
+    'member',
+    () => ({
+      query:
+        'mutation { computeWorkingCapitalMetrics(periodType: MONTHLY, from: "2026-01-01", to: "2026-01-31") { id } }',
     }),
   ],
   'Mutation.createScenario': [

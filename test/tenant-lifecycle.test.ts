@@ -65,6 +65,7 @@ describe('creating a tenant', () => {
       'forecast_runs',
       'forecasts',
       'inventory',
+      'inventory_adjustments',
       'products',
       'sales',
       'scenarios',
@@ -282,7 +283,7 @@ test('list_tenant_schemas() reports each tenant with its schema, tables and size
     slug: 'measured',
     schema_name: tenant.schemaName,
     schema_exists: true,
-    table_count: 10,
+    table_count: 11,
     has_size: true,
     deleted_at: null,
   });

@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   'audit',
   /** Plans, checkout and the billing portal. */
   'billing',
+  /** The tenant's payment terms (part of its settings). */
+  'payment_terms',
   /** The tenant's own settings. */
   'settings',
   /** Every tenant: list, inspect, create, suspend, reactivate, delete, restore. */
@@ -31,7 +33,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 const VIEWER: readonly Permission[] = ['self', 'read', 'preferences'];
 const MEMBER: readonly Permission[] = [...VIEWER, 'write'];
-const ADMIN: readonly Permission[] = [...MEMBER, 'manage_access', 'audit'];
+const ADMIN: readonly Permission[] = [...MEMBER, 'manage_access', 'audit', 'payment_terms'];
 const OWNER: readonly Permission[] = [...ADMIN, 'billing', 'settings'];
 
 /** What each tenant role holds; each role holds everything the one below it does. */
@@ -52,6 +54,7 @@ const TENANT_PERMISSIONS: ReadonlySet<Permission> = new Set([
   'write',
   'manage_access',
   'billing',
+  'payment_terms',
   'settings',
 ]);
 
@@ -81,6 +84,9 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'Query.forecastRun': { permission: 'read' },
   'Query.forecastRuns': { permission: 'read' },
   'Query.workingCapitalMetrics': { permission: 'read' },
+  'Query.workingCapital': { permission: 'read' },
+  'Query.workingCapitalTrend': { permission: 'read' },
+  'Query.paymentTerms': { permission: 'read' },
   'Query.scenarios': { permission: 'read' },
   'Query.scenario': { permission: 'read' },
   'Query.preferences': { permission: 'read' },
@@ -96,6 +102,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'Mutation.adjustInventory': { permission: 'write' },
   'Mutation.recordSales': { permission: 'write' },
   'Mutation.upsertWorkingCapitalMetrics': { permission: 'write' },
+  'Mutation.computeWorkingCapitalMetrics': { permission: 'write' },
   'Mutation.createScenario': { permission: 'write' },
   'Mutation.updateScenario': { permission: 'write' },
   'Mutation.deleteScenario': { permission: 'write' },
@@ -121,6 +128,11 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
 
   'Query.auditLogs': { permission: 'audit' },
 
+  'Mutation.updatePaymentTerms': {
+    permission: 'payment_terms',
+    audit: 'tenant.payment_terms_changed',
+    resource: { type: 'tenant' },
+  },
   'Mutation.updateTenantSettings': {
     permission: 'settings',
     audit: 'tenant.settings_changed',

@@ -57,8 +57,9 @@ function validateAdjustment(kind: InventoryAdjustmentKind, location: string, qua
 }
 
 /**
- * The one statement of each adjustment. Its WHERE is the rule, checked on the row as locked by
- * the statement itself, so two concurrent adjustments can never both pass on the same stock.
+ * The change each adjustment makes to the stock row. Its WHERE is the rule, checked on the row as
+ * locked by the statement itself, so two concurrent adjustments can never both pass on the same
+ * stock. A count joins `before` (the row locked as it was), so that lock comes first.
  */
 function adjustmentStatement(
   kind: InventoryAdjustmentKind,
@@ -68,8 +69,7 @@ function adjustmentStatement(
 ) {
   switch (kind) {
     case 'RECEIVE':
-      return sql.type(InventoryRow)`
-        /* receiveInventory */
+      return sql.fragment`
         INSERT INTO inventory AS i (company_id, product_id, location, quantity_on_hand, last_received_at)
         SELECT p.company_id, p.id, ${location}, ${quantity}, now() FROM products p WHERE p.id = ${productId}
         ON CONFLICT (product_id, location) DO UPDATE
@@ -78,31 +78,28 @@ function adjustmentStatement(
           WHERE i.quantity_on_hand <= ${MAX_INT - quantity}
         RETURNING ${inventoryColumns}`;
     case 'COUNT':
-      return sql.type(InventoryRow)`
-        /* countInventory */
+      return sql.fragment`
         INSERT INTO inventory AS i (company_id, product_id, location, quantity_on_hand, last_counted_at)
-        SELECT p.company_id, p.id, ${location}, ${quantity}, now() FROM products p WHERE p.id = ${productId}
+        SELECT p.company_id, p.id, ${location}, ${quantity}, now()
+        FROM products p LEFT JOIN before ON true WHERE p.id = ${productId}
         ON CONFLICT (product_id, location) DO UPDATE
           SET quantity_on_hand = EXCLUDED.quantity_on_hand, last_counted_at = EXCLUDED.last_counted_at
           WHERE i.quantity_reserved <= EXCLUDED.quantity_on_hand
         RETURNING ${inventoryColumns}`;
     case 'RESERVE':
-      return sql.type(InventoryRow)`
-        /* reserveInventory */
+      return sql.fragment`
         UPDATE inventory AS i SET quantity_reserved = i.quantity_reserved + ${quantity}
         WHERE i.product_id = ${productId} AND i.location = ${location}
           AND i.quantity_on_hand - i.quantity_reserved >= ${quantity}
         RETURNING ${inventoryColumns}`;
     case 'RELEASE':
-      return sql.type(InventoryRow)`
-        /* releaseInventory */
+      return sql.fragment`
         UPDATE inventory AS i SET quantity_reserved = i.quantity_reserved - ${quantity}
         WHERE i.product_id = ${productId} AND i.location = ${location}
           AND i.quantity_reserved >= ${quantity}
         RETURNING ${inventoryColumns}`;
     case 'SHIP':
-      return sql.type(InventoryRow)`
-        /* shipInventory */
+      return sql.fragment`
         UPDATE inventory AS i
         SET quantity_on_hand = i.quantity_on_hand - ${quantity},
           quantity_reserved = i.quantity_reserved - ${quantity}
@@ -171,8 +168,55 @@ export async function adjustInventory(
 ): Promise<InventoryRow> {
   const { productId, location, kind, quantity } = adjustment;
   validateAdjustment(kind, location, quantity);
-  const row = await db.maybeOne(adjustmentStatement(kind, productId, location, quantity));
+  const row = await db.maybeOne(adjustmentWithHistory(kind, productId, location, quantity));
   return row ?? refusal(db, kind, productId, location, quantity);
+}
+
+/** The leading comment that names each adjustment's statement. */
+const STATEMENT_NAMES = {
+  RECEIVE: sql.fragment`/* receiveInventory */`,
+  RESERVE: sql.fragment`/* reserveInventory */`,
+  RELEASE: sql.fragment`/* releaseInventory */`,
+  SHIP: sql.fragment`/* shipInventory */`,
+  COUNT: sql.fragment`/* countInventory */`,
+} as const satisfies Record<InventoryAdjustmentKind, unknown>;
+
+/**
+ * One statement: for a count, the stock row locked as it was (`before`); the adjustment; and its
+ * entry in inventory_adjustments with the change to on-hand stock it made (a count: the new
+ * figure less the old), so stock can later be valued as at any day.
+ */
+function adjustmentWithHistory(
+  kind: InventoryAdjustmentKind,
+  productId: string,
+  location: string,
+  quantity: number,
+) {
+  const change =
+    kind === 'RECEIVE'
+      ? sql.fragment`${quantity}::int`
+      : kind === 'SHIP'
+        ? sql.fragment`${-quantity}::int`
+        : kind === 'COUNT'
+          ? sql.fragment`a.quantity_on_hand - coalesce((SELECT b.quantity_on_hand FROM before b), 0)`
+          : sql.fragment`0`;
+  const before =
+    kind === 'COUNT'
+      ? sql.fragment`before AS (
+          SELECT i.quantity_on_hand FROM inventory i
+          WHERE i.product_id = ${productId} AND i.location = ${location} FOR UPDATE
+        ),`
+      : sql.fragment``;
+  return sql.type(InventoryRow)`
+    ${STATEMENT_NAMES[kind]}
+    WITH ${before} adjusted AS (${adjustmentStatement(kind, productId, location, quantity)}
+    ), logged AS (
+      INSERT INTO inventory_adjustments (product_id, location, kind, quantity, on_hand_change)
+      SELECT a.product_id, a.location, ${kind}, ${quantity}, ${change} FROM adjusted a
+    )
+    SELECT a.id, a.product_id, a.location, a.quantity_on_hand, a.quantity_reserved,
+      a.quantity_available, a.last_counted_at, a.last_received_at, a.updated_at
+    FROM adjusted a`;
 }
 
 export const InventoryAlertRow = ProductRow.extend({

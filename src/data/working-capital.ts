@@ -39,6 +39,7 @@ export const WorkingCapitalRow = z.object({
   days_payables_outstanding: z.string().nullable(),
   cash_conversion_cycle: z.string().nullable(),
   notes: z.string().nullable(),
+  source: z.enum(['ENTERED', 'DERIVED']),
   created_at: z.date(),
   updated_at: z.date(),
 });
@@ -50,7 +51,7 @@ const columns = sql.fragment`
   w.revenue, w.cost_of_goods_sold, w.days_in_period, w.total_current_assets,
   w.total_current_liabilities, w.working_capital, w.current_ratio, w.quick_ratio,
   w.days_sales_outstanding, w.days_inventory_outstanding, w.days_payables_outstanding,
-  w.cash_conversion_cycle, w.notes, w.created_at, w.updated_at`;
+  w.cash_conversion_cycle, w.notes, w.source, w.created_at, w.updated_at`;
 
 /** The tenant's company: the first one, as everywhere else (one per tenant today). */
 const companyId = sql.fragment`(SELECT c.id FROM companies c ORDER BY c.created_at, c.id LIMIT 1)`;
@@ -184,9 +185,97 @@ export async function upsertWorkingCapitalMetrics(
         revenue = EXCLUDED.revenue,
         cost_of_goods_sold = EXCLUDED.cost_of_goods_sold,
         days_in_period = EXCLUDED.days_in_period,
-        notes = EXCLUDED.notes
+        notes = EXCLUDED.notes,
+        source = 'ENTERED'
       RETURNING ${columns}`),
   );
   if (!row) throw new NotFoundError('This organisation has no company to record metrics for.');
   return row;
+}
+
+export type DerivedMetrics = {
+  periodDate: string;
+  accountsReceivable: string;
+  inventory: string;
+  accountsPayable: string;
+  cash: string;
+  otherCurrentAssets: string;
+  shortTermDebt: string;
+  otherCurrentLiabilities: string;
+  revenue: string;
+  costOfGoodsSold: string;
+  daysInPeriod: number;
+};
+
+/**
+ * Writes computed periods as DERIVED rows in one statement: a period without a row gets one, a
+ * DERIVED row is replaced, an ENTERED row (a user's figures) is left as it is. Returns every row
+ * of those periods, entered ones included, oldest first.
+ */
+export async function replaceDerivedMetrics(
+  db: CommonQueryMethods,
+  periodType: MetricsPeriodType,
+  periods: readonly DerivedMetrics[],
+): Promise<readonly WorkingCapitalRow[]> {
+  await db.query(sql.unsafe`
+    /* replaceDerivedMetrics */
+    INSERT INTO working_capital_metrics AS w (company_id, period_date, period_type, cash,
+      accounts_receivable, inventory, other_current_assets, accounts_payable, short_term_debt,
+      other_current_liabilities, revenue, cost_of_goods_sold, days_in_period, source)
+    SELECT ${companyId}, m.period_date, ${periodType}, m.cash, m.accounts_receivable, m.inventory,
+      m.other_current_assets, m.accounts_payable, m.short_term_debt, m.other_current_liabilities,
+      m.revenue, m.cost_of_goods_sold, m.days_in_period, 'DERIVED'
+    FROM ${sql.unnest(
+      periods.map((period) => [
+        period.periodDate,
+        period.cash,
+        period.accountsReceivable,
+        period.inventory,
+        period.otherCurrentAssets,
+        period.accountsPayable,
+        period.shortTermDebt,
+        period.otherCurrentLiabilities,
+        period.revenue,
+        period.costOfGoodsSold,
+        period.daysInPeriod,
+      ]),
+      [
+        'date',
+        'numeric',
+        'numeric',
+        'numeric',
+        'numeric',
+        'numeric',
+        'numeric',
+        'numeric',
+        'numeric',
+        'numeric',
+        'int4',
+      ],
+    )} AS m(period_date, cash, accounts_receivable, inventory, other_current_assets,
+      accounts_payable, short_term_debt, other_current_liabilities, revenue, cost_of_goods_sold,
+      days_in_period)
+    WHERE ${companyId} IS NOT NULL
+    ON CONFLICT ON CONSTRAINT working_capital_metrics_company_period_key DO UPDATE SET
+      cash = EXCLUDED.cash,
+      accounts_receivable = EXCLUDED.accounts_receivable,
+      inventory = EXCLUDED.inventory,
+      other_current_assets = EXCLUDED.other_current_assets,
+      accounts_payable = EXCLUDED.accounts_payable,
+      short_term_debt = EXCLUDED.short_term_debt,
+      other_current_liabilities = EXCLUDED.other_current_liabilities,
+      revenue = EXCLUDED.revenue,
+      cost_of_goods_sold = EXCLUDED.cost_of_goods_sold,
+      days_in_period = EXCLUDED.days_in_period,
+      notes = NULL
+    WHERE w.source = 'DERIVED'`);
+  return db.any(sql.type(WorkingCapitalRow)`
+    /* metricsOfPeriods */
+    SELECT ${columns} FROM working_capital_metrics w
+    WHERE w.company_id = ${companyId} AND w.period_type = ${periodType}
+      AND w.period_date = ANY(${sql.array(
+        periods.map((period) => period.periodDate),
+        'date',
+      )})
+    ORDER BY w.period_date`);
 }

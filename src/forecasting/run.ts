@@ -9,7 +9,6 @@
  * 3. writeRunResults: the previous forecasts replaced and the run finished, in one transaction.
  */
 import type { CommonQueryMethods } from 'slonik';
-import { z } from 'zod';
 import {
   activeProductIds,
   replaceForecasts,
@@ -18,7 +17,11 @@ import {
   type PeriodSales,
 } from '../data/forecast-history.js';
 import { finishForecastRun, type Fallback, type ForecastRunRow } from '../data/forecast-runs.js';
-import { tenantSettings } from '../data/tenant-settings.js';
+import {
+  DEFAULT_PAYMENT_TERMS,
+  tenantPaymentTerms,
+  type PaymentTerms,
+} from '../data/payment-terms.js';
 import { detectSeasonality, ENGINE_VERSION, type Prediction } from './engine.js';
 import { accuracyPercentage, meanOf } from './metrics.js';
 import { forecastSeries, type Accuracy, type FittedModel } from './models.js';
@@ -32,21 +35,16 @@ import {
   todayIso,
 } from './periods.js';
 
-/** Payment terms when the tenant's settings name none (settings.paymentTerms). */
-export const DEFAULT_PAYMENT_TERMS = { receivableDays: 30, payableDays: 30 } as const;
+/**
+ * The cash-flow forecast's terms: one lag for customers (the terms' default customer days; the
+ * series is per currency, not per channel) and one for suppliers.
+ */
+export type CashFlowTerms = { receivableDays: number; payableDays: number };
 
-const PaymentTerms = z.object({
-  receivableDays: z.number().int().min(0).max(365).default(DEFAULT_PAYMENT_TERMS.receivableDays),
-  payableDays: z.number().int().min(0).max(365).default(DEFAULT_PAYMENT_TERMS.payableDays),
+export const cashFlowTermsOf = (terms: PaymentTerms): CashFlowTerms => ({
+  receivableDays: terms.defaultCustomerDays,
+  payableDays: terms.supplierDays,
 });
-
-export type PaymentTerms = z.infer<typeof PaymentTerms>;
-
-/** settings.paymentTerms with the defaults for what it leaves out (or gets wrong). */
-export function paymentTermsOf(settings: Record<string, unknown>): PaymentTerms {
-  const parsed = PaymentTerms.safeParse(settings.paymentTerms ?? {});
-  return parsed.success ? parsed.data : { ...DEFAULT_PAYMENT_TERMS };
-}
 
 export type RunInputs = {
   productIds: string[];
@@ -55,7 +53,7 @@ export type RunInputs = {
   actuals: readonly PeriodSales[];
   /** Period starts of the forecast whose sales are complete (they ended before today). */
   endedPeriods: number;
-  terms: PaymentTerms;
+  terms: CashFlowTerms;
 };
 
 /** The first period of a run: the one containing asOf. */
@@ -97,9 +95,9 @@ export async function loadRunInputs(
           to: actualsEnd,
         })
       : [];
-  const terms = cashFlow
-    ? paymentTermsOf(await tenantSettings(db, tenantId))
-    : { ...DEFAULT_PAYMENT_TERMS };
+  const terms = cashFlowTermsOf(
+    cashFlow ? await tenantPaymentTerms(db, tenantId) : DEFAULT_PAYMENT_TERMS,
+  );
   return { productIds, firstPeriod, history, actuals, endedPeriods, terms };
 }
 
@@ -185,7 +183,7 @@ function cashFlows(
   cost: readonly number[],
   n: number,
   count: number,
-  terms: PaymentTerms,
+  terms: CashFlowTerms,
   periodType: ForecastRunRow['period_type'],
 ): number[] {
   const inLag = Math.round(terms.receivableDays / DAYS_PER_PERIOD[periodType]);
@@ -206,7 +204,7 @@ function cashFlowForecast(
   revenue: readonly number[],
   cost: readonly number[],
   forecast: Prediction,
-  terms: PaymentTerms,
+  terms: CashFlowTerms,
   periodType: ForecastRunRow['period_type'],
 ): Prediction {
   const totalRevenue = revenue.reduce((sum, value) => sum + value, 0);

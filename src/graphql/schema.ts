@@ -21,6 +21,8 @@ import {
 } from '../resolvers/forecast-run.resolver.js';
 import { InventoryResolver } from '../resolvers/inventory.resolver.js';
 import { WorkingCapitalResolver } from '../resolvers/working-capital.resolver.js';
+import { WorkingCapitalAnalyticsResolver } from '../resolvers/working-capital-analytics.resolver.js';
+import { PaymentTermsResolver } from '../resolvers/payment-terms.resolver.js';
 import { ApiCredentialResolver } from '../resolvers/api-credential.resolver.js';
 import { AuditLogConnectionResolver, AuditLogResolver } from '../resolvers/audit-log.resolver.js';
 import { PlanResolver } from '../resolvers/plan.resolver.js';
@@ -44,6 +46,8 @@ export const resolvers = [
   ApiKeyResolver,
   InventoryResolver,
   WorkingCapitalResolver,
+  WorkingCapitalAnalyticsResolver,
+  PaymentTermsResolver,
   ForecastResolver,
   ForecastRunResolver,
   ForecastRunConnectionResolver,

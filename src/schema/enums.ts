@@ -34,7 +34,7 @@ export enum RoleEnum {
 registerEnumType(RoleEnum, {
   name: 'Role',
   description:
-    "A role in a tenant: VIEWER reads; MEMBER also writes business data; ADMIN also manages API keys, credentials and users; OWNER also billing and the tenant's settings.",
+    "A role in a tenant: VIEWER reads; MEMBER also writes business data; ADMIN also manages API keys, credentials, users and payment terms; OWNER also billing and the tenant's settings.",
 });
 
 export enum PrincipalKindEnum {
@@ -77,4 +77,14 @@ export enum BillingCycleEnum {
 registerEnumType(BillingCycleEnum, {
   name: 'BillingCycle',
   description: 'How often a plan is billed: every month, or once a year.',
+});
+
+export enum FigureSourceEnum {
+  DERIVED = 'DERIVED',
+  ENTERED = 'ENTERED',
+}
+registerEnumType(FigureSourceEnum, {
+  name: 'FigureSource',
+  description:
+    "Where a working-capital figure came from: DERIVED from the tenant's sales, stock and receipts, or ENTERED in a working-capital metrics row.",
 });

@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import type { WorkingCapitalRow } from '../data/working-capital.js';
 import { GraphQLDate, GraphQLDateTime, GraphQLDecimal, GraphQLMoney } from '../graphql/scalars.js';
-import { PeriodTypeEnum } from './enums.js';
+import { FigureSourceEnum, PeriodTypeEnum } from './enums.js';
 
 @ObjectType({
   simpleResolvers: true,
@@ -100,6 +100,12 @@ export class WorkingCapitalMetrics {
   @Field(() => String, { nullable: true })
   notes!: string | null;
 
+  @Field(() => FigureSourceEnum, {
+    description:
+      'ENTERED: a user recorded these figures (upsertWorkingCapitalMetrics); DERIVED: computeWorkingCapitalMetrics computed them from the data.',
+  })
+  source!: FigureSourceEnum;
+
   @Field(() => GraphQLDateTime)
   createdAt!: Date;
 
@@ -132,6 +138,7 @@ export const workingCapitalFromRow = (row: WorkingCapitalRow): WorkingCapitalMet
   daysPayablesOutstanding: row.days_payables_outstanding,
   cashConversionCycle: row.cash_conversion_cycle,
   notes: row.notes,
+  source: row.source as FigureSourceEnum,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
