@@ -10,7 +10,10 @@ import { execFile } from 'node:child_process';
 import { cliEnv, cliPath, runCli } from './support/cli.js';
 import { loadMigrations } from '../src/db/migrations/files.js';
 import { createTestDatabase, sqlDir, type TestDatabase } from './support/database.js';
-import { copySqlDir } from './support/sql-dir.js';
+import { copySqlDir, tenantVersions } from './support/sql-dir.js';
+
+// Whatever the project's latest tenant migration is, and the number of one a test adds after it.
+const { latest, next } = await tenantVersions();
 
 let db: TestDatabase;
 let env: Record<string, string>;
@@ -41,12 +44,12 @@ describe('capliquify, in the order an operator meets it', () => {
       [
         // The project's own public migrations, in order, whatever their number.
         ...(await loadMigrations(sqlDir)).public.map((file) => `applied ${file.file}`),
-        'Tenant schemas at version 2: 0 migrated, 0 already current, 0 failed.',
+        `Tenant schemas at version ${latest}: 0 migrated, 0 already current, 0 failed.`,
         '',
       ].join('\n'),
     );
     expect((await cli('migrate')).stdout).toBe(
-      'Tenant schemas at version 2: 0 migrated, 0 already current, 0 failed.\n',
+      `Tenant schemas at version ${latest}: 0 migrated, 0 already current, 0 failed.\n`,
     );
   });
 
@@ -130,8 +133,8 @@ describe('capliquify, in the order an operator meets it', () => {
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^SLUG\s+NAME\s+TIER\s+STATUS\s+VERSION\s+CREATED\s+DELETED$/);
     expect(lines.slice(1).map((line) => line.split(/\s{2,}/).slice(0, 5))).toEqual([
-      ['acme', 'Acme Ltd', 'professional', 'trial', '2'],
-      ['beta-co', 'Beta Co', 'starter', 'trial', '2'],
+      ['acme', 'Acme Ltd', 'professional', 'trial', String(latest)],
+      ['beta-co', 'Beta Co', 'starter', 'trial', String(latest)],
     ]);
     const json = await cli('tenants', 'list', '--json');
     expect(
@@ -140,8 +143,8 @@ describe('capliquify, in the order an operator meets it', () => {
         t.schemaVersion,
       ]),
     ).toEqual([
-      ['acme', 2],
-      ['beta-co', 2],
+      ['acme', latest],
+      ['beta-co', latest],
     ]);
   });
 
@@ -251,11 +254,11 @@ describe('capliquify, in the order an operator meets it', () => {
   test('migrate, status and rollback of a new tenant migration', async () => {
     const copy = await copySqlDir();
     await copy.write(
-      'tenant/0003_product_barcode.sql',
+      `tenant/${next}_product_barcode.sql`,
       'ALTER TABLE products ADD COLUMN barcode varchar(32);\n',
     );
     await copy.write(
-      'tenant/0003_product_barcode.down.sql',
+      `tenant/${next}_product_barcode.down.sql`,
       'ALTER TABLE products DROP COLUMN barcode;\n',
     );
     const withNew = { ...env, SQL_DIR: copy.dir };
@@ -267,30 +270,28 @@ describe('capliquify, in the order an operator meets it', () => {
     expect(status.stdout).toBe(
       [
         `Public: ${publicFiles.length} applied (${publicFiles.join(', ')}), 0 pending.`,
-        'Tenant migrations: latest 3; 1 tenant(s), 1 behind.',
-        '  version 2: 1 tenant(s)',
+        `Tenant migrations: latest ${latest + 1}; 1 tenant(s), 1 behind.`,
+        `  version ${latest}: 1 tenant(s)`,
         '',
       ].join('\n'),
     );
     const migrated = await runCli(['migrate', '--concurrency', '2'], withNew);
     expect(migrated).toEqual({
       code: 0,
-      stdout:
-        'tenants 1/1 (100%)\nTenant schemas at version 3: 1 migrated, 0 already current, 0 failed.\n',
+      stdout: `tenants 1/1 (100%)\nTenant schemas at version ${latest + 1}: 1 migrated, 0 already current, 0 failed.\n`,
       stderr: '',
     });
     const json = JSON.parse((await runCli(['migrate', 'status', '--json'], withNew)).stdout);
     expect(json.tenant).toMatchObject({
-      latest: 3,
-      versions: [{ version: 3, tenants: 1 }],
+      latest: latest + 1,
+      versions: [{ version: latest + 1, tenants: 1 }],
       behind: 0,
     });
 
     const rolledBack = await runCli(['migrate', 'rollback'], withNew);
     expect(rolledBack).toEqual({
       code: 0,
-      stdout:
-        'tenants 1/1 (100%)\nRolled back sql/tenant/0003_product_barcode.sql to version 2: 1 schema(s) reverted, 0 failed.\n',
+      stdout: `tenants 1/1 (100%)\nRolled back sql/tenant/${next}_product_barcode.sql to version ${latest}: 1 schema(s) reverted, 0 failed.\n`,
       stderr: '',
     });
   });
@@ -298,11 +299,11 @@ describe('capliquify, in the order an operator meets it', () => {
   test('on a terminal, migrate draws a progress bar', async () => {
     const copy = await copySqlDir();
     await copy.write(
-      'tenant/0003_product_barcode.sql',
+      `tenant/${next}_product_barcode.sql`,
       'ALTER TABLE products ADD COLUMN barcode varchar(32);\n',
     );
     await copy.write(
-      'tenant/0003_product_barcode.down.sql',
+      `tenant/${next}_product_barcode.down.sql`,
       'ALTER TABLE products DROP COLUMN barcode;\n',
     );
     // script(1) runs the command on a pseudo-terminal, as an operator's shell would.
@@ -318,7 +319,7 @@ describe('capliquify, in the order an operator meets it', () => {
     expect(output.code).toBe(0);
     expect(output.text).toMatch(/tenants \[[█░]+\] 1\/1 100%/);
     expect(output.text).toContain(
-      'Tenant schemas at version 3: 1 migrated, 0 already current, 0 failed.',
+      `Tenant schemas at version ${latest + 1}: 1 migrated, 0 already current, 0 failed.`,
     );
     expect((await runCli(['migrate', 'rollback'], { ...env, SQL_DIR: copy.dir })).code).toBe(0);
   });

@@ -12,7 +12,7 @@ import { buildApp } from '../src/server/app.js';
 import { createTenant } from '../src/tenants/lifecycle.js';
 import { cliEnv } from './support/cli.js';
 import { createTestDatabase, withAdmin, type TestDatabase } from './support/database.js';
-import { copySqlDir } from './support/sql-dir.js';
+import { copySqlDir, tenantVersions } from './support/sql-dir.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -182,7 +182,11 @@ describe('/readyz', () => {
   test('stays 200 while some tenant schemas lag behind, and says so', async () => {
     await createTenant(db.lifecycle, { slug: 'laggard', name: 'Laggard' });
     const copy = await copySqlDir();
-    await copy.write('tenant/0003_later.sql', 'ALTER TABLE products ADD COLUMN later integer;\n');
+    const { next } = await tenantVersions();
+    await copy.write(
+      `tenant/${next}_later.sql`,
+      'ALTER TABLE products ADD COLUMN later integer;\n',
+    );
     const app = await buildApp({
       pool: db.pool,
       migrations: await loadMigrations(copy.dir),
