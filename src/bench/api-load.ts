@@ -25,12 +25,16 @@ export type LoadResult = {
   timeouts: number;
   non2xx: number;
   mismatches: number;
+  /** The start of the first answer that carried errors, if any did. */
+  firstFailure?: string;
 };
 
 type AggregateResult = (results: unknown[], options: autocannon.Options) => autocannon.Result;
 
 const job = workerData as LoadJob;
 let next = 0;
+/** The first answer that failed verification, to say why requests failed. */
+let firstFailure: string | undefined;
 
 const options: autocannon.Options = {
   url: job.url,
@@ -51,7 +55,11 @@ const options: autocannon.Options = {
       }),
     },
   ],
-  verifyBody: (body) => body !== undefined && !body.includes('"errors"'),
+  verifyBody: (body) => {
+    const ok = body !== undefined && !body.includes('"errors"');
+    if (!ok && firstFailure === undefined) firstFailure = String(body).slice(0, 300);
+    return ok;
+  },
 };
 // Off the main thread autocannon returns its raw histograms (it expects to be one of its own
 // workers); aggregateResult, public but untyped, turns them into the usual figures.
@@ -67,5 +75,6 @@ const message: LoadResult = {
   timeouts: result.timeouts,
   non2xx: result.non2xx,
   mismatches: result.mismatches,
+  firstFailure,
 };
 parentPort!.postMessage(message);

@@ -27,12 +27,19 @@ function subjectOf(principal: Principal): string | undefined {
 export class RequestLimiter {
   private readonly limiters = new Map<Tier, RateLimiterMemory>();
 
+  /** `requestsPerMinute` replaces every plan's rate (benchmarks that measure throughput only). */
+  constructor(private readonly requestsPerMinute?: number) {}
+
+  private rateOf(tier: Tier): number {
+    return this.requestsPerMinute ?? PLANS[tier].limits.requestsPerMinute;
+  }
+
   private limiterOf(tier: Tier): RateLimiterMemory {
     let limiter = this.limiters.get(tier);
     if (!limiter) {
       limiter = new RateLimiterMemory({
         keyPrefix: tier,
-        points: PLANS[tier].limits.requestsPerMinute,
+        points: this.rateOf(tier),
         duration: WINDOW_SECONDS,
       });
       this.limiters.set(tier, limiter);
@@ -49,7 +56,7 @@ export class RequestLimiter {
       await this.limiterOf(tenant.tier).consume(subject);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      const perMinute = PLANS[tenant.tier].limits.requestsPerMinute;
+      const perMinute = this.rateOf(tenant.tier);
       const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
       throw new RateLimitedError(
         `Rate limit reached: the ${PLANS[tenant.tier].name} plan allows ${perMinute} requests a minute per ${principal.kind === 'api_key' ? 'API key' : 'user'}. Retry in ${retryAfterSeconds} s.`,

@@ -61,6 +61,11 @@ export type AppDependencies = {
    * 'memory' (counted per server, flushed in batches).
    */
   metering?: 'memory' | 'transaction' | 'off';
+  /**
+   * For `npm run bench:tenants` only: one request rate for every plan, so that a load meant to
+   * measure throughput over few tenants is not refused by the plans' rates (which still apply).
+   */
+  requestsPerMinute?: number;
   /** The Stripe client (STRIPE_SECRET_KEY); undefined: checkout and portal are refused. */
   stripe?: Stripe;
   /** Verifies POST /webhooks/stripe (STRIPE_WEBHOOK_SECRET); undefined: the route answers 404. */
@@ -212,7 +217,7 @@ export async function buildApp(dependencies: AppDependencies) {
       enforce: dependencies.metering !== 'off',
       metering: dependencies.metering === 'transaction' ? 'transaction' : 'memory',
       meter,
-      limiter: new RequestLimiter(),
+      limiter: new RequestLimiter(dependencies.requestsPerMinute),
       graceDays,
     },
     admission: new TenantAdmission(dependencies.tenantTransactions ?? defaultTenantTransactions),
